@@ -1,0 +1,98 @@
+# kmswatch - build, test and run.
+#
+#   make          build build/kmswatch
+#   make deps     install the Debian packages the build and tests need
+#   make run      deps + build, then serve on 127.0.0.1:8080
+#   make test     deps + build, then every unit and black-box test
+#   make bench    ingest and lookup figures (see bench/)
+#
+# CI=true (as .ci/run sets it) turns warnings into errors.
+
+CC      ?= cc
+PKGS    := libprotobuf-c sqlite3 libmicrohttpd jansson inih
+OPT     ?= -O2 -g
+WERROR  := $(if $(CI),-Werror,)
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) \
+           -Ibuild -Iparsers -Idaemon
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+
+# Debian packages, for the build and for the tests.
+DEB_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev \
+            libsqlite3-dev libmicrohttpd-dev libjansson-dev libcmocka-dev \
+            libinih-dev \
+            python3 python3-pytest sqlite3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+PROTO_C := build/proto/kms_error.pb-c.c
+PROTO_H := build/proto/kms_error.pb-c.h
+SRCS    := $(wildcard parsers/*.c) $(wildcard daemon/*.c)
+LIBSRCS := $(filter-out daemon/main.c,$(SRCS))
+GENOBJS := build/obj/proto/kms_error.pb-c.o build/obj/schema_sql.o
+OBJS    := $(SRCS:%.c=build/obj/%.o) $(GENOBJS)
+LIBOBJS := $(LIBSRCS:%.c=build/obj/%.o) $(GENOBJS)
+TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
+
+.PHONY: all deps run test unit blackbox bench clean
+
+all: build/kmswatch
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "deps: installing" $$missing; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	        $$missing >/dev/null || exit 1; \
+	fi
+
+$(PROTO_C) $(PROTO_H): proto/kms_error.proto
+	@mkdir -p build
+	protoc-c --c_out=build $<
+
+# Migrations are compiled in, so the binary needs no files beside it.
+build/schema_sql.c: schema/embed.sh $(sort $(wildcard schema/*.sql))
+	@mkdir -p build
+	sh schema/embed.sh $(sort $(wildcard schema/*.sql)) > $@
+
+build/obj/schema_sql.o: build/schema_sql.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+build/obj/proto/%.o: build/proto/%.c $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+
+build/obj/%.o: %.c $(PROTO_H) $(wildcard parsers/*.h daemon/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+build/kmswatch: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/tests/%: tests/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+run: deps
+	$(MAKE) build/kmswatch
+	build/kmswatch serve --db kmswatch.db --listen 127.0.0.1:8080
+
+unit: $(TESTS)
+	@rc=0; for t in $(TESTS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
+
+blackbox: build/kmswatch
+	/usr/bin/python3 -m pytest -q tests
+
+test: deps
+	$(MAKE) unit blackbox
+
+bench: deps
+	$(MAKE) build/kmswatch
+	/usr/bin/python3 bench/bench.py
+
+clean:
+	rm -rf build

@@ -1,0 +1,33 @@
+/*
+ * api.h - the HTTP JSON API and the static pages, served by libmicrohttpd.
+ *
+ * The API only reads, through the store's query functions, on reader
+ * handles of its own; it never writes.
+ */
+#ifndef KMSWATCH_API_H
+#define KMSWATCH_API_H
+
+#include <stdint.h>
+
+struct api;
+
+struct api_config {
+	const char *host;		/* address to bind, e.g. "127.0.0.1" */
+	uint16_t port;			/* 0 picks a free port */
+	const char *db_path;		/* the database to read */
+	unsigned threads;		/* worker threads; 0 means 2 */
+};
+
+/*
+ * Starts serving in background threads.  Returns 0 and sets *out, or -1
+ * with *cause set (malloc'd; the caller frees it).
+ */
+int api_start(const struct api_config *cfg, struct api **out, char **cause);
+
+/* The port actually bound (useful when cfg->port was 0). */
+uint16_t api_port(const struct api *api);
+
+/* Stops accepting, waits for requests in flight, frees everything. */
+void api_stop(struct api *api);
+
+#endif

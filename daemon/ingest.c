@@ -1,0 +1,268 @@
+/*
+ * ingest.c - from bytes to stored records.
+ *
+ * This module joins a parser to the store: it picks the format, gives each
+ * record its catalog category and flags, groups records into transactions
+ * of INGEST_BATCH, and keeps the tally the command line and the API report.
+ * It reads files but does not follow them, and it never logs: its callers
+ * know whom to tell.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "ingest.h"
+
+struct ingest_ctx {
+	struct store *st;
+	const char *source;
+	int64_t now_ms;
+	struct ingest_tally *tally;
+	int64_t in_batch;		/* records since the last commit */
+	char *cause;			/* set when a callback failed */
+};
+
+static void
+set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) == -1)
+		*cause = NULL;
+	va_end(ap);
+}
+
+/* Category and flags of a record, from the catalog. */
+static void
+classify(const struct record *rec, struct store_in *in)
+{
+	const struct catalog_entry *e = catalog_match(rec->code, rec->message);
+
+	in->flags = 0;
+	in->category = "unknown";
+	if (e != NULL) {
+		in->flags |= STORE_FLAG_KNOWN;
+		in->category = e->category;
+		if (e->status != 0 && rec->status != e->status)
+			in->flags |= STORE_FLAG_CATALOG_STATUS;
+	}
+	if (rec->body_status != 0)
+		in->flags |= STORE_FLAG_BODY_STATUS;
+}
+
+/* Commits the batch when full, so memory and WAL stay bounded. */
+static int
+batch_step(struct ingest_ctx *c)
+{
+	if (++c->in_batch < INGEST_BATCH)
+		return 0;
+	c->in_batch = 0;
+	if (store_commit(c->st, &c->cause) == -1)
+		return -1;
+	return store_begin(c->st, &c->cause);
+}
+
+static int
+on_record(void *ctx, const struct record *rec)
+{
+	struct ingest_ctx *c = ctx;
+	struct record r = *rec;
+	struct store_in in;
+	int rc;
+
+	if (r.time_ms == RECORD_TIME_UNKNOWN)
+		r.time_ms = c->now_ms;
+	in.rec = &r;
+	in.source = c->source;
+	classify(&r, &in);
+
+	if ((rc = store_add(c->st, &in, &c->cause)) == -1)
+		return -1;
+	if (rc == 1)
+		c->tally->duplicates++;
+	else
+		c->tally->accepted++;
+	return batch_step(c);
+}
+
+static void
+keep_reject(struct ingest_tally *t, const char *source,
+    const struct reject *rej)
+{
+	struct ingest_reject *k;
+
+	if (t->nkept == INGEST_REJECTS_KEPT)
+		return;
+	k = &t->kept[t->nkept];
+	k->offset = rej->offset;
+	k->source = strdup(source);
+	if (asprintf(&k->reason, "%s: %s", record_reason_name(rej->reason),
+	    rej->detail != NULL ? rej->detail : "") == -1)
+		k->reason = NULL;
+	if (k->source == NULL || k->reason == NULL) {
+		free(k->source);
+		free(k->reason);
+		return;
+	}
+	t->nkept++;
+}
+
+static int
+on_reject(void *ctx, const struct reject *rej)
+{
+	struct ingest_ctx *c = ctx;
+
+	if (store_add_reject(c->st, c->source, rej, &c->cause) == -1)
+		return -1;
+	c->tally->rejected++;
+	keep_reject(c->tally, c->source, rej);
+	return 0;
+}
+
+static int
+on_response(void *ctx, int64_t time_ms, const char *api, int status)
+{
+	struct ingest_ctx *c = ctx;
+
+	(void)status;
+	if (time_ms == RECORD_TIME_UNKNOWN)
+		time_ms = c->now_ms;
+	if (store_add_response(c->st, time_ms, api, &c->cause) == -1)
+		return -1;
+	c->tally->responses++;
+	return 0;
+}
+
+int
+ingest_buffer(struct store *st, const char *source, enum format fmt,
+    const uint8_t *buf, size_t len, int64_t now_ms,
+    struct ingest_tally *tally, char **cause)
+{
+	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL };
+	struct record_sink sink = { &c, on_record, on_reject, on_response };
+
+	if (fmt == FORMAT_UNKNOWN && len > 0 &&
+	    (fmt = format_detect(buf, len)) == FORMAT_UNKNOWN) {
+		set_cause(cause, "%s: cannot tell the format from the first "
+		    "bytes; name it with --format", source);
+		return -1;
+	}
+	if (len == 0)
+		return 0;
+
+	if (store_begin(st, cause) == -1)
+		return -1;
+	if (format_parse(fmt, buf, len, 0, 1, &sink) == -1)
+		goto fail;
+	if (store_commit(st, &c.cause) == -1)
+		goto fail;
+	return 0;
+
+fail:
+	store_rollback(st);
+	set_cause(cause, "%s: %s", source,
+	    c.cause != NULL ? c.cause : "store failed");
+	free(c.cause);
+	return -1;
+}
+
+/* Reads all of fd into a malloc'd buffer (for pipes and stdin). */
+static int
+read_all(int fd, uint8_t **out, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *buf = malloc(cap), *grown;
+	ssize_t r;
+
+	if (buf == NULL)
+		return -1;
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			if ((grown = realloc(buf, cap)) == NULL)
+				goto fail;
+			buf = grown;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail;
+		n += (size_t)r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+
+fail:
+	free(buf);
+	return -1;
+}
+
+/*
+ * A regular file is mapped rather than read: the parsers see one span and
+ * the kernel pages it in as they go, whatever the file's size.
+ */
+int
+ingest_file(struct store *st, const char *path, enum format fmt,
+    int64_t now_ms, struct ingest_tally *tally, char **cause)
+{
+	int fd, rc, stdin_input = strcmp(path, "-") == 0;
+	uint8_t *buf = NULL;
+	struct stat sb;
+	size_t len = 0;
+	void *map = MAP_FAILED;
+
+	fd = stdin_input ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &sb) == -1)
+		goto io_fail;
+	if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+		len = (size_t)sb.st_size;
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED)
+			goto io_fail;
+		madvise(map, len, MADV_SEQUENTIAL);
+		buf = map;
+	} else if (!S_ISREG(sb.st_mode) && read_all(fd, &buf, &len) == -1)
+		goto io_fail;
+
+	rc = ingest_buffer(st, stdin_input ? "-" : path, fmt, buf, len,
+	    now_ms, tally, cause);
+	if (map != MAP_FAILED)
+		munmap(map, len);
+	else
+		free(buf);
+	if (!stdin_input)
+		close(fd);
+	return rc;
+
+io_fail:
+	set_cause(cause, "%s: %s", path, strerror(errno));
+	if (fd != -1 && !stdin_input)
+		close(fd);
+	return -1;
+}
+
+void
+ingest_tally_clear(struct ingest_tally *tally)
+{
+	size_t i;
+
+	for (i = 0; i < tally->nkept; i++) {
+		free(tally->kept[i].source);
+		free(tally->kept[i].reason);
+	}
+	tally->nkept = 0;
+}

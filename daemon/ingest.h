@@ -1,0 +1,53 @@
+/*
+ * ingest.h - feeding parsed input into the store: classification against
+ * the catalog, batching into transactions, and the tally a user sees.
+ */
+#ifndef KMSWATCH_INGEST_H
+#define KMSWATCH_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+#include "store.h"
+
+/* How many rejects a tally keeps in full for the summary. */
+#define INGEST_REJECTS_KEPT 20
+
+struct ingest_reject {
+	char *source;
+	uint64_t offset;
+	char *reason;			/* "truncated: frame of 40 bytes..." */
+};
+
+struct ingest_tally {
+	int64_t accepted;
+	int64_t duplicates;
+	int64_t rejected;
+	int64_t responses;		/* 2xx responses counted */
+	struct ingest_reject kept[INGEST_REJECTS_KEPT];
+	size_t nkept;
+};
+
+/* Records per transaction. */
+#define INGEST_BATCH 50000
+
+/*
+ * Parses buf[0..len) as fmt (FORMAT_UNKNOWN: detect it) and stores what
+ * it holds under the name source, adding to *tally.  Records without a
+ * time get now_ms.  Returns 0 when the whole input was read (rejects
+ * included), -1 with *cause when the format is unknown or the store fails;
+ * batches committed before a failure stay committed.
+ */
+int ingest_buffer(struct store *st, const char *source, enum format fmt,
+    const uint8_t *buf, size_t len, int64_t now_ms,
+    struct ingest_tally *tally, char **cause);
+
+/* Same, for a file path ("-" reads standard input). */
+int ingest_file(struct store *st, const char *path, enum format fmt,
+    int64_t now_ms, struct ingest_tally *tally, char **cause);
+
+/* Frees the rejects kept in a tally. */
+void ingest_tally_clear(struct ingest_tally *tally);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * render.h - JSON views of store results and catalog rows, shared by the
+ * HTTP API and the command line so both print the same shapes.
+ *
+ * Every function returns a new Jansson reference (the caller owns it and
+ * releases it with json_decref) or NULL when out of memory.
+ */
+#ifndef KMSWATCH_RENDER_H
+#define KMSWATCH_RENDER_H
+
+#include <jansson.h>
+
+#include "catalog.h"
+#include "store.h"
+
+/* A record with its catalog meaning and what to do. */
+json_t *render_row(const struct store_row *row);
+
+/* One catalog row. */
+json_t *render_catalog_entry(const struct catalog_entry *e);
+
+/* {"codes":[...]} for the whole catalog. */
+json_t *render_catalog(void);
+
+#endif

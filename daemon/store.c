@@ -1,0 +1,1101 @@
+/*
+ * store.c - error records in SQLite: schema migrations, the batched writer
+ * and the queries the API and command line ask.
+ *
+ * This module owns the database file and every SQL statement.  It knows
+ * nothing of HTTP or of input formats: it takes decoded records and answers
+ * questions in plain C structures (store.h).
+ *
+ * Write path: a batch is one transaction.  Each record costs a probe of the
+ * integer RequestId-hash index (dedupe) and one insert; rollup counts are
+ * summed in memory during the batch and written once per key at commit, so
+ * the rollups never lag the records they count.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Generated from the schema/ migrations by embed.sh; NULL-terminated. */
+extern const char *const schema_migrations[];
+
+/* Kinds of interned strings (strings.kind). */
+enum str_kind { STR_CODE = 1, STR_API = 2, STR_SOURCE = 3, STR_CATEGORY = 4 };
+
+struct intern_slot {
+	char *value;			/* NULL when the slot is free */
+	int kind;
+	int64_t id;
+};
+
+struct rollup_key {
+	int64_t minute, code_id, api_id, category_id;
+	int64_t status;
+};
+
+struct rollup_slot {
+	struct rollup_key key;
+	int64_t count;			/* 0 when the slot is free */
+};
+
+struct slot_table {
+	void *slots;
+	size_t cap;			/* a power of two, or 0 */
+	size_t used;
+};
+
+enum stmt_id {
+	ST_PROBE, ST_INSERT, ST_STR_GET, ST_STR_ADD, ST_ROLLUP, ST_RESPONSES,
+	ST_REJECT, ST_LOOKUP, ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_PROBE] = "SELECT request_id FROM records WHERE rid_hash = ?1",
+	[ST_INSERT] = "INSERT INTO records (time_ms, status, body_status,"
+	    " code_id, api_id, source_id, category_id, flags, rid_hash,"
+	    " src_offset, request_id, message)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_STR_GET] = "SELECT id FROM strings WHERE kind = ?1 AND value = ?2",
+	[ST_STR_ADD] = "INSERT INTO strings (kind, value) VALUES (?1, ?2)",
+	[ST_ROLLUP] = "INSERT INTO rollup_minute (minute, code_id, status,"
+	    " api_id, category_id, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[ST_RESPONSES] = "INSERT INTO responses_minute (minute, api_id, count)"
+	    " VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[ST_REJECT] = "INSERT INTO rejects (time_ms, source_id, src_offset,"
+	    " reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_LOOKUP] = "SELECT r.id, r.time_ms, r.status, r.body_status,"
+	    " r.flags, c.value, r.message, r.request_id, a.value, s.value,"
+	    " g.value, r.src_offset FROM records r"
+	    " JOIN strings c ON c.id = r.code_id"
+	    " LEFT JOIN strings a ON a.id = r.api_id"
+	    " JOIN strings s ON s.id = r.source_id"
+	    " JOIN strings g ON g.id = r.category_id"
+	    " WHERE r.rid_hash = ?1 AND r.request_id = ?2",
+};
+
+struct store {
+	sqlite3 *db;
+	enum store_mode mode;
+	int version;
+	sqlite3_stmt *stmt[ST_COUNT];
+	struct slot_table interned;	/* writer: string -> id */
+	struct slot_table rollups;	/* writer: this batch's counts */
+	struct slot_table responses;	/* writer: this batch's 2xx counts */
+};
+
+/* Sets *cause to a malloc'd copy of a formatted message, if cause. */
+static void
+set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) == -1)
+		*cause = NULL;
+	va_end(ap);
+}
+
+static int
+db_fail(struct store *st, char **cause, const char *what)
+{
+	set_cause(cause, "%s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* FNV-1a over the bytes, then a finaliser that spreads the high bits. */
+static uint64_t
+hash_bytes(const char *s, size_t len, uint64_t seed)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static int64_t
+rid_hash(const char *request_id)
+{
+	return (int64_t)hash_bytes(request_id, strlen(request_id), 0);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs SQL that returns no rows. */
+static int
+exec_sql(struct store *st, const char *sql, char **cause)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		set_cause(cause, "%s", err != NULL ? err : "sqlite error");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+read_version(struct store *st, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(st, cause, "reading schema version");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		st->version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/*
+ * Applies each migration past the database's version, each in its own
+ * transaction with the version bump, so a crash leaves a whole version.
+ */
+static int
+migrate(struct store *st, char **cause)
+{
+	char bump[64];
+	int n;
+
+	for (n = 0; schema_migrations[n] != NULL; n++)
+		;
+	if (st->version > n) {
+		set_cause(cause, "database schema version %d is newer than "
+		    "this kmswatch knows (%d)", st->version, n);
+		return -1;
+	}
+	for (; st->version < n; st->version++) {
+		snprintf(bump, sizeof bump, "PRAGMA user_version = %d;",
+		    st->version + 1);
+		if (exec_sql(st, "BEGIN IMMEDIATE", cause) == -1)
+			return -1;
+		if (exec_sql(st, schema_migrations[st->version], cause) == -1 ||
+		    exec_sql(st, bump, cause) == -1) {
+			exec_sql(st, "ROLLBACK", NULL);
+			return -1;
+		}
+		if (exec_sql(st, "COMMIT", cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Connection settings.  WAL lets readers run beside the one writer;
+ * synchronous=NORMAL in WAL mode loses no committed transaction on a
+ * process crash (only on power loss, the last ones).  The page caches are
+ * bounded so that memory stays flat whatever the database size.
+ */
+static int
+configure(struct store *st, char **cause)
+{
+	const char *writer =
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA cache_size = -32768;"
+	    "PRAGMA temp_store = MEMORY;"
+	    "PRAGMA wal_autocheckpoint = 4000;";
+	const char *reader =
+	    "PRAGMA cache_size = -8192;"
+	    "PRAGMA query_only = 1;";
+
+	/* SQLITE_BUSY is retried for up to 5 s before a call fails. */
+	sqlite3_busy_timeout(st->db, 5000);
+	return exec_sql(st, st->mode == STORE_WRITE ? writer : reader, cause);
+}
+
+static int
+prepare_all(struct store *st, char **cause)
+{
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		if (st->mode == STORE_READ && i != ST_LOOKUP)
+			continue;
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK)
+			return db_fail(st, cause, "preparing statement");
+	}
+	return 0;
+}
+
+int
+store_open(const char *path, enum store_mode mode, struct store **out,
+    char **cause)
+{
+	struct store *st;
+	int flags;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof *st)) == NULL) {
+		set_cause(cause, "out of memory");
+		return -1;
+	}
+	st->mode = mode;
+	flags = SQLITE_OPEN_NOMUTEX | (mode == STORE_WRITE ?
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		set_cause(cause, "%s: %s", path, st->db != NULL ?
+		    sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	if (configure(st, cause) == -1 || read_version(st, cause) == -1)
+		goto fail;
+	if (mode == STORE_WRITE && migrate(st, cause) == -1)
+		goto fail;
+	if (mode == STORE_READ && st->version == 0) {
+		set_cause(cause, "%s: not a kmswatch database (no schema); "
+		    "ingest something first", path);
+		goto fail;
+	}
+	if (prepare_all(st, cause) == -1)
+		goto fail;
+	*out = st;
+	return 0;
+
+fail:
+	store_close(st);
+	return -1;
+}
+
+static void
+intern_clear(struct store *st)
+{
+	struct intern_slot *slots = st->interned.slots;
+	size_t i;
+
+	for (i = 0; i < st->interned.cap; i++)
+		free(slots[i].value);
+	free(slots);
+	memset(&st->interned, 0, sizeof st->interned);
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	intern_clear(st);
+	free(st->rollups.slots);
+	free(st->responses.slots);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return st->version;
+}
+
+/*
+ * Interned strings.  The cache maps (kind, value) to the row id in
+ * `strings`; a miss looks the table up and inserts when absent.
+ */
+
+static int
+intern_grow(struct slot_table *t)
+{
+	struct intern_slot *old = t->slots, *slots;
+	size_t cap = t->cap ? t->cap * 2 : 64, i, j;
+
+	if ((slots = calloc(cap, sizeof *slots)) == NULL)
+		return -1;
+	for (i = 0; i < t->cap; i++) {
+		if (old[i].value == NULL)
+			continue;
+		j = hash_bytes(old[i].value, strlen(old[i].value),
+		    old[i].kind) & (cap - 1);
+		while (slots[j].value != NULL)
+			j = (j + 1) & (cap - 1);
+		slots[j] = old[i];
+	}
+	free(old);
+	t->slots = slots;
+	t->cap = cap;
+	return 0;
+}
+
+static int
+intern_db(struct store *st, int kind, const char *value, int64_t *id,
+    char **cause)
+{
+	sqlite3_stmt *get = st->stmt[ST_STR_GET], *add = st->stmt[ST_STR_ADD];
+	int rc;
+
+	sqlite3_bind_int(get, 1, kind);
+	sqlite3_bind_text(get, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(get);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(get, 0);
+	sqlite3_reset(get);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return db_fail(st, cause, "looking up a string");
+
+	sqlite3_bind_int(add, 1, kind);
+	sqlite3_bind_text(add, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(add);
+	sqlite3_reset(add);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, cause, "adding a string");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+static int
+intern(struct store *st, int kind, const char *value, int64_t *id,
+    char **cause)
+{
+	struct slot_table *t = &st->interned;
+	struct intern_slot *slots;
+	size_t j;
+
+	if (t->used * 2 >= t->cap && intern_grow(t) == -1)
+		goto nomem;
+	slots = t->slots;
+	j = hash_bytes(value, strlen(value), kind) & (t->cap - 1);
+	for (; slots[j].value != NULL; j = (j + 1) & (t->cap - 1)) {
+		if (slots[j].kind == kind && strcmp(slots[j].value, value) == 0) {
+			*id = slots[j].id;
+			return 0;
+		}
+	}
+
+	if (intern_db(st, kind, value, id, cause) == -1)
+		return -1;
+	if ((slots[j].value = strdup(value)) == NULL)
+		goto nomem;
+	slots[j].kind = kind;
+	slots[j].id = *id;
+	t->used++;
+	return 0;
+
+nomem:
+	set_cause(cause, "out of memory interning a string");
+	return -1;
+}
+
+/*
+ * Per-batch counters, keyed by a rollup_key.  Responses use the same
+ * table with only minute and api_id set.
+ */
+
+static size_t
+rollup_slot_of(const struct rollup_key *k, size_t cap)
+{
+	return hash_bytes((const char *)k, sizeof *k, 0) & (cap - 1);
+}
+
+static int
+rollup_grow(struct slot_table *t)
+{
+	struct rollup_slot *old = t->slots, *slots;
+	size_t cap = t->cap ? t->cap * 2 : 1024, i, j;
+
+	if ((slots = calloc(cap, sizeof *slots)) == NULL)
+		return -1;
+	for (i = 0; i < t->cap; i++) {
+		if (old[i].count == 0)
+			continue;
+		j = rollup_slot_of(&old[i].key, cap);
+		while (slots[j].count != 0)
+			j = (j + 1) & (cap - 1);
+		slots[j] = old[i];
+	}
+	free(old);
+	t->slots = slots;
+	t->cap = cap;
+	return 0;
+}
+
+static int
+rollup_add(struct slot_table *t, const struct rollup_key *k)
+{
+	struct rollup_slot *slots;
+	size_t j;
+
+	if (t->used * 2 >= t->cap && rollup_grow(t) == -1)
+		return -1;
+	slots = t->slots;
+	j = rollup_slot_of(k, t->cap);
+	for (; slots[j].count != 0; j = (j + 1) & (t->cap - 1)) {
+		if (memcmp(&slots[j].key, k, sizeof *k) == 0) {
+			slots[j].count++;
+			return 0;
+		}
+	}
+	slots[j].key = *k;
+	slots[j].count = 1;
+	t->used++;
+	return 0;
+}
+
+static void
+rollup_reset(struct slot_table *t)
+{
+	if (t->slots != NULL)
+		memset(t->slots, 0, t->cap * sizeof(struct rollup_slot));
+	t->used = 0;
+}
+
+static int
+flush_rollups(struct store *st, char **cause)
+{
+	struct rollup_slot *r = st->rollups.slots;
+	sqlite3_stmt *s = st->stmt[ST_ROLLUP];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st->rollups.cap; i++) {
+		if (r[i].count == 0)
+			continue;
+		sqlite3_bind_int64(s, 1, r[i].key.minute);
+		sqlite3_bind_int64(s, 2, r[i].key.code_id);
+		sqlite3_bind_int64(s, 3, r[i].key.status);
+		sqlite3_bind_int64(s, 4, r[i].key.api_id);
+		sqlite3_bind_int64(s, 5, r[i].key.category_id);
+		sqlite3_bind_int64(s, 6, r[i].count);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return db_fail(st, cause, "updating rollups");
+	}
+	return 0;
+}
+
+static int
+flush_responses(struct store *st, char **cause)
+{
+	struct rollup_slot *r = st->responses.slots;
+	sqlite3_stmt *s = st->stmt[ST_RESPONSES];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st->responses.cap; i++) {
+		if (r[i].count == 0)
+			continue;
+		sqlite3_bind_int64(s, 1, r[i].key.minute);
+		sqlite3_bind_int64(s, 2, r[i].key.api_id);
+		sqlite3_bind_int64(s, 3, r[i].count);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return db_fail(st, cause, "updating response counts");
+	}
+	return 0;
+}
+
+/* The writer's transaction. */
+
+int
+store_begin(struct store *st, char **cause)
+{
+	rollup_reset(&st->rollups);
+	rollup_reset(&st->responses);
+	return exec_sql(st, "BEGIN IMMEDIATE", cause);
+}
+
+int
+store_commit(struct store *st, char **cause)
+{
+	if (flush_rollups(st, cause) == -1 ||
+	    flush_responses(st, cause) == -1)
+		goto fail;
+	if (exec_sql(st, "COMMIT", cause) == -1)
+		goto fail;
+	rollup_reset(&st->rollups);
+	rollup_reset(&st->responses);
+	return 0;
+
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+void
+store_rollback(struct store *st)
+{
+	exec_sql(st, "ROLLBACK", NULL);
+	rollup_reset(&st->rollups);
+	rollup_reset(&st->responses);
+	/* Ids interned in the lost transaction no longer exist. */
+	intern_clear(st);
+}
+
+/* 1 when a record with this RequestId is stored, 0 if not, -1. */
+static int
+is_duplicate(struct store *st, int64_t h, const char *request_id,
+    char **cause)
+{
+	sqlite3_stmt *s = st->stmt[ST_PROBE];
+	int rc, found = 0;
+
+	sqlite3_bind_int64(s, 1, h);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (strcmp((const char *)sqlite3_column_text(s, 0),
+		    request_id) == 0) {
+			found = 1;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, cause, "probing request id");
+	return found;
+}
+
+struct record_ids {
+	int64_t code, api, source, category;
+};
+
+static int
+intern_record(struct store *st, const struct store_in *in,
+    struct record_ids *ids, char **cause)
+{
+	const struct record *rec = in->rec;
+
+	ids->api = 0;
+	if (intern(st, STR_CODE, rec->code, &ids->code, cause) == -1 ||
+	    intern(st, STR_SOURCE, in->source, &ids->source, cause) == -1 ||
+	    intern(st, STR_CATEGORY, in->category, &ids->category,
+	    cause) == -1)
+		return -1;
+	if (rec->api != NULL &&
+	    intern(st, STR_API, rec->api, &ids->api, cause) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+insert_record(struct store *st, const struct store_in *in,
+    const struct record_ids *ids, int64_t h, char **cause)
+{
+	const struct record *rec = in->rec;
+	sqlite3_stmt *s = st->stmt[ST_INSERT];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, rec->time_ms);
+	sqlite3_bind_int(s, 2, rec->status);
+	sqlite3_bind_int(s, 3, rec->body_status);
+	sqlite3_bind_int64(s, 4, ids->code);
+	sqlite3_bind_int64(s, 5, ids->api);
+	sqlite3_bind_int64(s, 6, ids->source);
+	sqlite3_bind_int64(s, 7, ids->category);
+	sqlite3_bind_int(s, 8, in->flags);
+	sqlite3_bind_int64(s, 9, h);
+	sqlite3_bind_int64(s, 10, (int64_t)rec->offset);
+	sqlite3_bind_text(s, 11, rec->request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, rec->message, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, cause, "inserting a record");
+	return 0;
+}
+
+int
+store_add(struct store *st, const struct store_in *in, char **cause)
+{
+	const struct record *rec = in->rec;
+	struct record_ids ids;
+	struct rollup_key k;
+	int64_t h;
+	int dup;
+
+	/* A record without a RequestId cannot repeat one: never a dup. */
+	h = rid_hash(rec->request_id);
+	if (rec->request_id[0] != '\0') {
+		if ((dup = is_duplicate(st, h, rec->request_id, cause)) != 0)
+			return dup;
+	}
+
+	if (intern_record(st, in, &ids, cause) == -1 ||
+	    insert_record(st, in, &ids, h, cause) == -1)
+		return -1;
+
+	memset(&k, 0, sizeof k);
+	k.minute = rec->time_ms / 60000 - (rec->time_ms % 60000 < 0);
+	k.code_id = ids.code;
+	k.status = rec->status;
+	k.api_id = ids.api;
+	k.category_id = ids.category;
+	if (rollup_add(&st->rollups, &k) == -1) {
+		set_cause(cause, "out of memory counting rollups");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_add_reject(struct store *st, const char *source,
+    const struct reject *rej, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[ST_REJECT];
+	int64_t source_id;
+	int rc;
+
+	if (intern(st, STR_SOURCE, source, &source_id, cause) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, now_ms());
+	sqlite3_bind_int64(s, 2, source_id);
+	sqlite3_bind_int64(s, 3, (int64_t)rej->offset);
+	sqlite3_bind_text(s, 4, record_reason_name(rej->reason), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, rej->detail != NULL ? rej->detail : "", -1,
+	    SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, cause, "inserting a reject");
+	return 0;
+}
+
+int
+store_add_response(struct store *st, int64_t time_ms, const char *api,
+    char **cause)
+{
+	struct rollup_key k;
+
+	memset(&k, 0, sizeof k);
+	if (api != NULL && intern(st, STR_API, api, &k.api_id, cause) == -1)
+		return -1;
+	k.minute = time_ms / 60000 - (time_ms % 60000 < 0);
+	if (rollup_add(&st->responses, &k) == -1) {
+		set_cause(cause, "out of memory counting responses");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reading.  Queries other than the lookup are prepared per call: their
+ * text depends on the filters given, and preparing costs microseconds
+ * next to the query itself.  Only fixed SQL fragments are ever joined;
+ * every value is a bound parameter.
+ */
+
+static char *
+column_strdup(sqlite3_stmt *s, int col)
+{
+	const unsigned char *v = sqlite3_column_text(s, col);
+
+	return v != NULL ? strdup((const char *)v) : NULL;
+}
+
+/* Fills row from a statement whose columns are those of ST_LOOKUP. */
+static int
+fill_row(sqlite3_stmt *s, struct store_row *row)
+{
+	memset(row, 0, sizeof *row);
+	row->id = sqlite3_column_int64(s, 0);
+	row->time_ms = sqlite3_column_int64(s, 1);
+	row->status = sqlite3_column_int(s, 2);
+	row->body_status = sqlite3_column_int(s, 3);
+	row->flags = sqlite3_column_int(s, 4);
+	row->code = column_strdup(s, 5);
+	row->message = column_strdup(s, 6);
+	row->request_id = column_strdup(s, 7);
+	row->api = column_strdup(s, 8);
+	row->source = column_strdup(s, 9);
+	row->category = column_strdup(s, 10);
+	row->offset = (uint64_t)sqlite3_column_int64(s, 11);
+	if (row->code == NULL || row->message == NULL ||
+	    row->request_id == NULL || row->source == NULL ||
+	    row->category == NULL) {
+		store_row_clear(row);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_row_clear(struct store_row *row)
+{
+	free(row->code);
+	free(row->message);
+	free(row->request_id);
+	free(row->api);
+	free(row->source);
+	free(row->category);
+	memset(row, 0, sizeof *row);
+}
+
+void
+store_rows_free(struct store_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		store_row_clear(&rows[i]);
+	free(rows);
+}
+
+int
+store_lookup(struct store *st, const char *request_id,
+    struct store_row *row, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[ST_LOOKUP];
+	int rc, ret = 1;
+
+	sqlite3_bind_int64(s, 1, rid_hash(request_id));
+	sqlite3_bind_text(s, 2, request_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		ret = fill_row(s, row);
+		if (ret == -1)
+			set_cause(cause, "out of memory reading a record");
+	} else if (rc != SQLITE_DONE)
+		ret = db_fail(st, cause, "looking up a request id");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+/* Appends a row to a growing array. */
+static int
+rows_push(sqlite3_stmt *s, struct store_row **rows, size_t *n, size_t *cap)
+{
+	struct store_row *grown;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((grown = realloc(*rows, *cap * sizeof **rows)) == NULL)
+			return -1;
+		*rows = grown;
+	}
+	if (fill_row(s, &(*rows)[*n]) == -1)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int
+errors_prepare(struct store *st, const struct store_errors_query *q,
+    sqlite3_stmt **out, char **cause)
+{
+	char sql[1024];
+	sqlite3_stmt *s;
+
+	snprintf(sql, sizeof sql, "%.*s WHERE r.time_ms >= ?1 AND"
+	    " r.time_ms < ?2%s%s%s%s ORDER BY r.id DESC LIMIT ?7",
+	    (int)(strstr(stmt_sql[ST_LOOKUP], " WHERE") - stmt_sql[ST_LOOKUP]),
+	    stmt_sql[ST_LOOKUP],
+	    q->code != NULL ? " AND r.code_id = (SELECT id FROM strings"
+	    " WHERE kind = 1 AND value = ?3)" : "",
+	    q->api != NULL ? " AND r.api_id = (SELECT id FROM strings"
+	    " WHERE kind = 2 AND value = ?4)" : "",
+	    q->status != 0 ? " AND r.status = ?5" : "",
+	    q->cursor > 0 ? " AND r.id < ?6" : "");
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, cause, "preparing errors query");
+	sqlite3_bind_int64(s, 1, q->from_ms);
+	sqlite3_bind_int64(s, 2, q->to_ms);
+	if (q->code != NULL)
+		sqlite3_bind_text(s, 3, q->code, -1, SQLITE_STATIC);
+	if (q->api != NULL)
+		sqlite3_bind_text(s, 4, q->api, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, q->status);
+	sqlite3_bind_int64(s, 6, q->cursor);
+	/* One more than asked: its presence says there is a next page. */
+	sqlite3_bind_int(s, 7, q->limit + 1);
+	*out = s;
+	return 0;
+}
+
+int
+store_errors(struct store *st, const struct store_errors_query *q,
+    struct store_row **rows, size_t *n, int64_t *next_cursor, char **cause)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	*next_cursor = 0;
+	if (errors_prepare(st, q, &s, cause) == -1)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == (size_t)q->limit) {
+			*next_cursor = (*rows)[*n - 1].id;
+			break;
+		}
+		if (rows_push(s, rows, n, &cap) == -1) {
+			set_cause(cause, "out of memory listing errors");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(st, cause, "listing errors");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	return 0;
+
+fail:
+	sqlite3_finalize(s);
+	store_rows_free(*rows, *n);
+	*rows = NULL;
+	*n = 0;
+	return -1;
+}
+
+static int64_t
+minute_floor(int64_t ms)
+{
+	return ms / 60000 - (ms % 60000 < 0);
+}
+
+static int64_t
+minute_ceil(int64_t ms)
+{
+	return minute_floor(ms) + (ms % 60000 != 0);
+}
+
+static const char *
+stats_sql(enum store_group_by by)
+{
+	switch (by) {
+	case STORE_BY_STATUS:
+		return "SELECT CAST(status AS TEXT), sum(count) AS n"
+		    " FROM rollup_minute WHERE minute >= ?1 AND minute < ?2"
+		    " GROUP BY status ORDER BY n DESC, status";
+	case STORE_BY_API:
+		return "SELECT coalesce(s.value, ''), t.n FROM (SELECT api_id,"
+		    " sum(count) AS n FROM rollup_minute WHERE minute >= ?1"
+		    " AND minute < ?2 GROUP BY api_id) t"
+		    " LEFT JOIN strings s ON s.id = t.api_id"
+		    " ORDER BY t.n DESC, 1";
+	case STORE_BY_CATEGORY:
+		return "SELECT s.value, sum(t.n) AS m FROM (SELECT category_id,"
+		    " sum(count) AS n FROM rollup_minute WHERE minute >= ?1"
+		    " AND minute < ?2 GROUP BY category_id) t"
+		    " JOIN strings s ON s.id = t.category_id"
+		    " GROUP BY s.value ORDER BY m DESC, 1";
+	case STORE_BY_CODE:
+	default:
+		return "SELECT s.value, t.n FROM (SELECT code_id,"
+		    " sum(count) AS n FROM rollup_minute WHERE minute >= ?1"
+		    " AND minute < ?2 GROUP BY code_id) t"
+		    " JOIN strings s ON s.id = t.code_id"
+		    " ORDER BY t.n DESC, 1";
+	}
+}
+
+static int
+groups_push(sqlite3_stmt *s, struct store_group **groups, size_t *n,
+    size_t *cap)
+{
+	struct store_group *grown;
+	const unsigned char *key;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((grown = realloc(*groups, *cap * sizeof **groups)) == NULL)
+			return -1;
+		*groups = grown;
+	}
+	key = sqlite3_column_text(s, 0);
+	(*groups)[*n].key = strdup(key != NULL ? (const char *)key : "");
+	(*groups)[*n].count = sqlite3_column_int64(s, 1);
+	if ((*groups)[*n].key == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+int
+store_stats(struct store *st, int64_t from_ms, int64_t to_ms,
+    enum store_group_by by, struct store_group **groups, size_t *n,
+    int64_t *total, char **cause)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	*groups = NULL;
+	*n = 0;
+	*total = 0;
+	if (sqlite3_prepare_v2(st->db, stats_sql(by), -1, &s, NULL) !=
+	    SQLITE_OK)
+		return db_fail(st, cause, "preparing stats query");
+	sqlite3_bind_int64(s, 1, minute_floor(from_ms));
+	sqlite3_bind_int64(s, 2, minute_ceil(to_ms));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (groups_push(s, groups, n, &cap) == -1) {
+			set_cause(cause, "out of memory counting groups");
+			goto fail;
+		}
+		*total += (*groups)[*n - 1].count;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st, cause, "counting groups");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	return 0;
+
+fail:
+	sqlite3_finalize(s);
+	store_groups_free(*groups, *n);
+	*groups = NULL;
+	*n = 0;
+	return -1;
+}
+
+void
+store_groups_free(struct store_group *groups, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(groups[i].key);
+	free(groups);
+}
+
+static int
+points_push(sqlite3_stmt *s, int64_t step_min, struct store_point **pts,
+    size_t *n, size_t *cap)
+{
+	struct store_point *grown;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		if ((grown = realloc(*pts, *cap * sizeof **pts)) == NULL)
+			return -1;
+		*pts = grown;
+	}
+	(*pts)[*n].code = column_strdup(s, 0);
+	(*pts)[*n].bucket_ms = sqlite3_column_int64(s, 1) * step_min * 60000;
+	(*pts)[*n].count = sqlite3_column_int64(s, 2);
+	if ((*pts)[*n].code == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+int
+store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
+    int64_t step_ms, const char *code, struct store_point **points,
+    size_t *n, char **cause)
+{
+	int64_t step_min = step_ms / 60000 > 0 ? step_ms / 60000 : 1;
+	char sql[512];
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	*points = NULL;
+	*n = 0;
+	snprintf(sql, sizeof sql, "SELECT c.value, r.minute / ?3 AS b,"
+	    " sum(r.count) FROM rollup_minute r"
+	    " JOIN strings c ON c.id = r.code_id"
+	    " WHERE r.minute >= ?1 AND r.minute < ?2%s"
+	    " GROUP BY r.code_id, b ORDER BY c.value, b",
+	    code != NULL ? " AND r.code_id = (SELECT id FROM strings"
+	    " WHERE kind = 1 AND value = ?4)" : "");
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, cause, "preparing timeseries query");
+	sqlite3_bind_int64(s, 1, minute_floor(from_ms));
+	sqlite3_bind_int64(s, 2, minute_ceil(to_ms));
+	sqlite3_bind_int64(s, 3, step_min);
+	if (code != NULL)
+		sqlite3_bind_text(s, 4, code, -1, SQLITE_STATIC);
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (points_push(s, step_min, points, n, &cap) == -1) {
+			set_cause(cause, "out of memory building a series");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st, cause, "building a series");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	return 0;
+
+fail:
+	sqlite3_finalize(s);
+	store_points_free(*points, *n);
+	*points = NULL;
+	*n = 0;
+	return -1;
+}
+
+void
+store_points_free(struct store_point *points, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(points[i].code);
+	free(points);
+}
+
+/* Runs a one-integer query; a NULL result reads as 0. */
+static int
+query_int(struct store *st, const char *sql, int64_t *v, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*v = 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, cause, "preparing a count");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, cause, "counting");
+	return 0;
+}
+
+int
+store_totals(struct store *st, struct store_totals *t, char **cause)
+{
+	memset(t, 0, sizeof *t);
+	if (query_int(st, "SELECT count(*) FROM records", &t->records,
+	    cause) == -1 ||
+	    query_int(st, "SELECT count(*) FROM rejects", &t->rejects,
+	    cause) == -1 ||
+	    query_int(st, "SELECT sum(count) FROM responses_minute",
+	    &t->responses, cause) == -1 ||
+	    query_int(st, "SELECT time_ms FROM records ORDER BY id DESC"
+	    " LIMIT 1", &t->newest_ms, cause) == -1)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,151 @@
+/*
+ * store.h - where error records live, and the questions asked of them.
+ *
+ * The interface speaks of records and queries only; nothing here names the
+ * storage engine, so that another backend can stand behind it.  One writer
+ * handle adds records inside explicit batches; any number of reader handles
+ * answer queries, each used by one thread at a time.
+ *
+ * Every function that can fail returns -1 and, when cause is not NULL,
+ * sets *cause to a malloc'd sentence saying why (the caller frees it).
+ */
+#ifndef KMSWATCH_STORE_H
+#define KMSWATCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+struct store;
+
+enum store_mode {
+	STORE_READ,		/* queries only */
+	STORE_WRITE,		/* queries and writes; applies migrations */
+};
+
+/* Record flags, stored with each record. */
+#define STORE_FLAG_KNOWN		0x1	/* the code is in the catalog */
+#define STORE_FLAG_BODY_STATUS		0x2	/* body StatusCode disagreed */
+#define STORE_FLAG_CATALOG_STATUS	0x4	/* status differs from catalog */
+
+/* What the writer is given for one record. */
+struct store_in {
+	const struct record *rec;	/* time_ms must be known */
+	const char *source;		/* where it came from: a path, "-" */
+	const char *category;		/* catalog category, or "unknown" */
+	int flags;			/* STORE_FLAG_* */
+};
+
+/* One stored record as a query returns it; strings owned by the row. */
+struct store_row {
+	int64_t id;
+	int64_t time_ms;
+	int status;
+	int body_status;		/* 0 unless STORE_FLAG_BODY_STATUS */
+	int flags;
+	char *code;
+	char *message;
+	char *request_id;
+	char *api;			/* NULL when unknown */
+	char *source;
+	char *category;
+	uint64_t offset;		/* byte offset in source */
+};
+
+/* Opens (creating when writing) the database at path. */
+int store_open(const char *path, enum store_mode mode, struct store **out,
+    char **cause);
+void store_close(struct store *st);
+
+/* The schema version the database is at after open. */
+int store_schema_version(struct store *st);
+
+/*
+ * Writing.  Records, rejects and response counts added between begin and
+ * commit become visible together, with the rollups they update; a crash
+ * before commit leaves none of them.
+ */
+int store_begin(struct store *st, char **cause);
+int store_commit(struct store *st, char **cause);
+void store_rollback(struct store *st);
+
+/* Returns 0 when stored, 1 when its RequestId was already stored, -1. */
+int store_add(struct store *st, const struct store_in *in, char **cause);
+int store_add_reject(struct store *st, const char *source,
+    const struct reject *rej, char **cause);
+/* Counts one successful response to api (NULL when unknown) at time_ms. */
+int store_add_response(struct store *st, int64_t time_ms, const char *api,
+    char **cause);
+
+/*
+ * Reading.  Rows and results are malloc'd; free them with the matching
+ * free function.
+ */
+
+/* Returns 0 and fills *row, 1 when no record has this RequestId, -1. */
+int store_lookup(struct store *st, const char *request_id,
+    struct store_row *row, char **cause);
+void store_row_clear(struct store_row *row);
+
+/* A filtered, newest-first listing.  NULL / 0 fields do not filter. */
+struct store_errors_query {
+	const char *code;
+	const char *api;
+	int status;
+	int64_t from_ms, to_ms;		/* [from, to) */
+	int64_t cursor;			/* 0 to start; else a next_cursor */
+	int limit;
+};
+int store_errors(struct store *st, const struct store_errors_query *q,
+    struct store_row **rows, size_t *n, int64_t *next_cursor, char **cause);
+void store_rows_free(struct store_row *rows, size_t n);
+
+enum store_group_by {
+	STORE_BY_CODE,
+	STORE_BY_STATUS,
+	STORE_BY_API,
+	STORE_BY_CATEGORY,
+};
+
+struct store_group {
+	char *key;			/* status as decimal; "" for no api */
+	int64_t count;
+};
+
+/*
+ * Counts in [from, to) by key, largest first, read from the per-minute
+ * rollups: from is rounded down and to up to whole minutes.
+ */
+int store_stats(struct store *st, int64_t from_ms, int64_t to_ms,
+    enum store_group_by by, struct store_group **groups, size_t *n,
+    int64_t *total, char **cause);
+void store_groups_free(struct store_group *groups, size_t n);
+
+/* One non-empty bucket of a time series. */
+struct store_point {
+	char *code;
+	int64_t bucket_ms;		/* start of the bucket */
+	int64_t count;
+};
+
+/*
+ * Counts per code per bucket of step_ms (a multiple of a minute) in
+ * [from, to), ordered by code then bucket; empty buckets are left out.
+ * code NULL means every code.
+ */
+int store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
+    int64_t step_ms, const char *code, struct store_point **points,
+    size_t *n, char **cause);
+void store_points_free(struct store_point *points, size_t n);
+
+/* Totals for health and summaries. */
+struct store_totals {
+	int64_t records;
+	int64_t rejects;
+	int64_t responses;
+	int64_t newest_ms;		/* time of the newest record, or 0 */
+};
+int store_totals(struct store *st, struct store_totals *t, char **cause);
+
+#endif
