@@ -20,13 +20,25 @@
 
 #include <sqlite3.h>
 
+#include "hash.h"
+#include "ridindex.h"
 #include "store.h"
 
 /* Generated from the schema/ migrations by embed.sh; NULL-terminated. */
 extern const char *const schema_migrations[];
 
 /* Kinds of interned strings (strings.kind). */
-enum str_kind { STR_CODE = 1, STR_API = 2, STR_SOURCE = 3, STR_CATEGORY = 4 };
+enum str_kind {
+	STR_CODE = 1, STR_API = 2, STR_SOURCE = 3, STR_CATEGORY = 4,
+	STR_MESSAGE = 5
+};
+
+/*
+ * Interned strings cached in the writer.  Codes, APIs and categories are
+ * few; messages can be many when their templates carry ids, so past this
+ * many entries new strings are still interned, only not cached.
+ */
+#define INTERN_CACHE_MAX 65536
 
 struct intern_slot {
 	char *value;			/* NULL when the slot is free */
@@ -51,16 +63,25 @@ struct slot_table {
 };
 
 enum stmt_id {
-	ST_PROBE, ST_INSERT, ST_STR_GET, ST_STR_ADD, ST_ROLLUP, ST_RESPONSES,
-	ST_REJECT, ST_LOOKUP, ST_COUNT
+	ST_INSERT, ST_STR_GET, ST_STR_ADD, ST_ROLLUP, ST_RESPONSES, ST_REJECT,
+	ST_LOOKUP, ST_COUNT
 };
 
+/* The columns of a store_row, in fill_row()'s order, and their joins. */
+#define ROW_SELECT "SELECT r.id, r.time_ms, r.status, r.body_status," \
+	" r.flags, c.value, m.value, r.request_id, a.value, s.value," \
+	" g.value, r.src_offset"
+#define ROW_JOINS " JOIN strings c ON c.id = r.code_id" \
+	" JOIN strings m ON m.id = r.message_id" \
+	" LEFT JOIN strings a ON a.id = r.api_id" \
+	" JOIN strings s ON s.id = r.source_id" \
+	" JOIN strings g ON g.id = r.category_id"
+
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_PROBE] = "SELECT request_id FROM records WHERE rid_hash = ?1",
 	[ST_INSERT] = "INSERT INTO records (time_ms, status, body_status,"
-	    " code_id, api_id, source_id, category_id, flags, rid_hash,"
-	    " src_offset, request_id, message)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	    " code_id, api_id, source_id, category_id, flags, src_offset,"
+	    " message_id, request_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_STR_GET] = "SELECT id FROM strings WHERE kind = ?1 AND value = ?2",
 	[ST_STR_ADD] = "INSERT INTO strings (kind, value) VALUES (?1, ?2)",
 	[ST_ROLLUP] = "INSERT INTO rollup_minute (minute, code_id, status,"
@@ -71,14 +92,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 	[ST_REJECT] = "INSERT INTO rejects (time_ms, source_id, src_offset,"
 	    " reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_LOOKUP] = "SELECT r.id, r.time_ms, r.status, r.body_status,"
-	    " r.flags, c.value, r.message, r.request_id, a.value, s.value,"
-	    " g.value, r.src_offset FROM records r"
-	    " JOIN strings c ON c.id = r.code_id"
-	    " LEFT JOIN strings a ON a.id = r.api_id"
-	    " JOIN strings s ON s.id = r.source_id"
-	    " JOIN strings g ON g.id = r.category_id"
-	    " WHERE r.rid_hash = ?1 AND r.request_id = ?2",
+	[ST_LOOKUP] = ROW_SELECT " FROM records r" ROW_JOINS
+	    " WHERE r.id IN (SELECT id FROM rid_index WHERE h = ?1"
+	    " UNION ALL SELECT id FROM rid_overflow WHERE request_id = ?2)"
+	    " AND r.request_id = ?2",
 };
 
 struct store {
@@ -89,6 +106,7 @@ struct store {
 	struct slot_table interned;	/* writer: string -> id */
 	struct slot_table rollups;	/* writer: this batch's counts */
 	struct slot_table responses;	/* writer: this batch's 2xx counts */
+	struct ridindex *rids;		/* writer: RequestId dedupe */
 };
 
 /* Sets *cause to a malloc'd copy of a formatted message, if cause. */
@@ -110,29 +128,6 @@ db_fail(struct store *st, char **cause, const char *what)
 {
 	set_cause(cause, "%s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
-}
-
-/* FNV-1a over the bytes, then a finaliser that spreads the high bits. */
-static uint64_t
-hash_bytes(const char *s, size_t len, uint64_t seed)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static int64_t
-rid_hash(const char *request_id)
-{
-	return (int64_t)hash_bytes(request_id, strlen(request_id), 0);
 }
 
 static int64_t
@@ -276,6 +271,8 @@ store_open(const char *path, enum store_mode mode, struct store **out,
 	}
 	if (prepare_all(st, cause) == -1)
 		goto fail;
+	if (mode == STORE_WRITE && ridindex_open(st->db, &st->rids, cause) == -1)
+		goto fail;
 	*out = st;
 	return 0;
 
@@ -308,6 +305,7 @@ store_close(struct store *st)
 	intern_clear(st);
 	free(st->rollups.slots);
 	free(st->responses.slots);
+	ridindex_close(st->rids);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -382,7 +380,8 @@ intern(struct store *st, int kind, const char *value, int64_t *id,
 	struct intern_slot *slots;
 	size_t j;
 
-	if (t->used * 2 >= t->cap && intern_grow(t) == -1)
+	if (t->used * 2 >= t->cap && t->used < INTERN_CACHE_MAX &&
+	    intern_grow(t) == -1)
 		goto nomem;
 	slots = t->slots;
 	j = hash_bytes(value, strlen(value), kind) & (t->cap - 1);
@@ -395,6 +394,9 @@ intern(struct store *st, int kind, const char *value, int64_t *id,
 
 	if (intern_db(st, kind, value, id, cause) == -1)
 		return -1;
+	/* A full cache is not grown: the string stays uncached. */
+	if (t->used * 2 >= t->cap)
+		return 0;
 	if ((slots[j].value = strdup(value)) == NULL)
 		goto nomem;
 	slots[j].kind = kind;
@@ -524,13 +526,14 @@ store_begin(struct store *st, char **cause)
 {
 	rollup_reset(&st->rollups);
 	rollup_reset(&st->responses);
+	ridindex_reset(st->rids);
 	return exec_sql(st, "BEGIN IMMEDIATE", cause);
 }
 
 int
 store_commit(struct store *st, char **cause)
 {
-	if (flush_rollups(st, cause) == -1 ||
+	if (ridindex_flush(st->rids, cause) == -1 || flush_rollups(st, cause) == -1 ||
 	    flush_responses(st, cause) == -1)
 		goto fail;
 	if (exec_sql(st, "COMMIT", cause) == -1)
@@ -550,34 +553,13 @@ store_rollback(struct store *st)
 	exec_sql(st, "ROLLBACK", NULL);
 	rollup_reset(&st->rollups);
 	rollup_reset(&st->responses);
+	ridindex_reset(st->rids);
 	/* Ids interned in the lost transaction no longer exist. */
 	intern_clear(st);
 }
 
-/* 1 when a record with this RequestId is stored, 0 if not, -1. */
-static int
-is_duplicate(struct store *st, int64_t h, const char *request_id,
-    char **cause)
-{
-	sqlite3_stmt *s = st->stmt[ST_PROBE];
-	int rc, found = 0;
-
-	sqlite3_bind_int64(s, 1, h);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (strcmp((const char *)sqlite3_column_text(s, 0),
-		    request_id) == 0) {
-			found = 1;
-			break;
-		}
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(st, cause, "probing request id");
-	return found;
-}
-
 struct record_ids {
-	int64_t code, api, source, category;
+	int64_t code, api, source, category, message;
 };
 
 static int
@@ -588,6 +570,8 @@ intern_record(struct store *st, const struct store_in *in,
 
 	ids->api = 0;
 	if (intern(st, STR_CODE, rec->code, &ids->code, cause) == -1 ||
+	    intern(st, STR_MESSAGE, rec->message, &ids->message,
+	    cause) == -1 ||
 	    intern(st, STR_SOURCE, in->source, &ids->source, cause) == -1 ||
 	    intern(st, STR_CATEGORY, in->category, &ids->category,
 	    cause) == -1)
@@ -600,7 +584,7 @@ intern_record(struct store *st, const struct store_in *in,
 
 static int
 insert_record(struct store *st, const struct store_in *in,
-    const struct record_ids *ids, int64_t h, char **cause)
+    const struct record_ids *ids, char **cause)
 {
 	const struct record *rec = in->rec;
 	sqlite3_stmt *s = st->stmt[ST_INSERT];
@@ -614,10 +598,9 @@ insert_record(struct store *st, const struct store_in *in,
 	sqlite3_bind_int64(s, 6, ids->source);
 	sqlite3_bind_int64(s, 7, ids->category);
 	sqlite3_bind_int(s, 8, in->flags);
-	sqlite3_bind_int64(s, 9, h);
-	sqlite3_bind_int64(s, 10, (int64_t)rec->offset);
+	sqlite3_bind_int64(s, 9, (int64_t)rec->offset);
+	sqlite3_bind_int64(s, 10, ids->message);
 	sqlite3_bind_text(s, 11, rec->request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 12, rec->message, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -631,18 +614,21 @@ store_add(struct store *st, const struct store_in *in, char **cause)
 	const struct record *rec = in->rec;
 	struct record_ids ids;
 	struct rollup_key k;
-	int64_t h;
-	int dup;
+	int64_t h = 0;
+	int dup, overflow = 0;
 
 	/* A record without a RequestId cannot repeat one: never a dup. */
-	h = rid_hash(rec->request_id);
-	if (rec->request_id[0] != '\0') {
-		if ((dup = is_duplicate(st, h, rec->request_id, cause)) != 0)
-			return dup;
-	}
+	if (rec->request_id[0] != '\0' &&
+	    (dup = ridindex_check(st->rids, rec->request_id, &h, &overflow,
+	    cause)) != 0)
+		return dup;
 
 	if (intern_record(st, in, &ids, cause) == -1 ||
-	    insert_record(st, in, &ids, h, cause) == -1)
+	    insert_record(st, in, &ids, cause) == -1)
+		return -1;
+	if (rec->request_id[0] != '\0' && ridindex_add(st->rids,
+	    rec->request_id, h, overflow, sqlite3_last_insert_rowid(st->db),
+	    cause) == -1)
 		return -1;
 
 	memset(&k, 0, sizeof k);
@@ -769,7 +755,7 @@ store_lookup(struct store *st, const char *request_id,
 	sqlite3_stmt *s = st->stmt[ST_LOOKUP];
 	int rc, ret = 1;
 
-	sqlite3_bind_int64(s, 1, rid_hash(request_id));
+	sqlite3_bind_int64(s, 1, ridindex_hash(request_id));
 	sqlite3_bind_text(s, 2, request_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -808,10 +794,9 @@ errors_prepare(struct store *st, const struct store_errors_query *q,
 	char sql[1024];
 	sqlite3_stmt *s;
 
-	snprintf(sql, sizeof sql, "%.*s WHERE r.time_ms >= ?1 AND"
-	    " r.time_ms < ?2%s%s%s%s ORDER BY r.id DESC LIMIT ?7",
-	    (int)(strstr(stmt_sql[ST_LOOKUP], " WHERE") - stmt_sql[ST_LOOKUP]),
-	    stmt_sql[ST_LOOKUP],
+	snprintf(sql, sizeof sql, ROW_SELECT " FROM records r" ROW_JOINS
+	    " WHERE r.time_ms >= ?1 AND r.time_ms < ?2%s%s%s%s"
+	    " ORDER BY r.id DESC LIMIT ?7",
 	    q->code != NULL ? " AND r.code_id = (SELECT id FROM strings"
 	    " WHERE kind = 1 AND value = ?3)" : "",
 	    q->api != NULL ? " AND r.api_id = (SELECT id FROM strings"

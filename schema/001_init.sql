@@ -7,15 +7,14 @@
 
 CREATE TABLE strings (
     id    INTEGER PRIMARY KEY,
-    kind  INTEGER NOT NULL,          -- 1 code, 2 api, 3 source, 4 category
+    kind  INTEGER NOT NULL,          -- 1 code, 2 api, 3 source, 4 category,
+                                     -- 5 message
     value TEXT NOT NULL,
     UNIQUE (kind, value)
 );
 
--- One decoded Error.  The RequestId is found through rid_hash, a 63-bit
--- hash of its text: an integer index is a fraction of the size of an index
--- on the text itself, which is what keeps ingest fast with random UUIDs.
--- A hash match is confirmed by comparing the text.
+-- One decoded Error, in the order it was stored.  Messages repeat (most
+-- are a fixed template), so they are interned too.
 CREATE TABLE records (
     id          INTEGER PRIMARY KEY,
     time_ms     INTEGER NOT NULL,
@@ -26,13 +25,26 @@ CREATE TABLE records (
     source_id   INTEGER NOT NULL,
     category_id INTEGER NOT NULL,
     flags       INTEGER NOT NULL,            -- STORE_FLAG_* in store.h
-    rid_hash    INTEGER NOT NULL,
     src_offset  INTEGER NOT NULL,            -- byte offset in the source
-    request_id  TEXT NOT NULL,
-    message     TEXT NOT NULL
+    message_id  INTEGER NOT NULL,
+    request_id  TEXT NOT NULL
 );
-CREATE INDEX records_rid ON records (rid_hash);
 CREATE INDEX records_code_time ON records (code_id, time_ms);
+
+-- RequestId -> record, through a 64-bit hash of the id's text as the
+-- rowid.  Random UUIDs make any index on them take inserts all over the
+-- tree; an integer key is a fraction of the size of the text, and the
+-- writer inserts each batch's keys in sorted order at commit.  A match is
+-- confirmed against records.request_id.  The rare id whose hash is taken
+-- by another id goes to rid_overflow instead (daemon/ridindex.c).
+CREATE TABLE rid_index (
+    h  INTEGER PRIMARY KEY,
+    id INTEGER NOT NULL
+);
+CREATE TABLE rid_overflow (
+    request_id TEXT PRIMARY KEY,
+    id         INTEGER NOT NULL
+) WITHOUT ROWID;
 
 -- Error counts per minute, kept current in the transaction that inserts
 -- the records they count.
