@@ -26,13 +26,14 @@
 #define FLUSH_ROWS 64
 
 enum ri_stmt {
-	RI_PROBE, RI_BY_ID, RI_OVERFLOW_GET, RI_OVERFLOW_ADD, RI_FLUSH,
+	RI_PROBE, RI_OVERFLOW_GET, RI_OVERFLOW_ADD, RI_FLUSH,
 	RI_FLUSH_ONE, RI_KEYS, RI_COUNT
 };
 
 struct pending {
 	int64_t h;
 	int64_t id;			/* 0 when the slot is free */
+	size_t text;			/* the id's text, at ridindex.text + text */
 };
 
 struct ridindex {
@@ -41,6 +42,13 @@ struct ridindex {
 	struct bloom *bloom;		/* NULL until the first check */
 	struct pending *slots;		/* this batch, open addressing */
 	size_t cap, used;
+	/*
+	 * The batch's RequestIds, NUL-separated: a check inside the batch
+	 * compares against these, since the batch's records may not have
+	 * reached the table yet.
+	 */
+	char *text;
+	size_t text_len, text_cap;
 };
 
 static int
@@ -80,7 +88,6 @@ prepare_all(struct ridindex *ri, char **cause)
 	const char *sql[RI_COUNT] = {
 		[RI_PROBE] = "SELECT r.request_id FROM rid_index x"
 		    " JOIN records r ON r.id = x.id WHERE x.h = ?1",
-		[RI_BY_ID] = "SELECT request_id FROM records WHERE id = ?1",
 		[RI_OVERFLOW_GET] = "SELECT 1 FROM rid_overflow"
 		    " WHERE request_id = ?1",
 		[RI_OVERFLOW_ADD] = "INSERT INTO rid_overflow (request_id, id)"
@@ -132,6 +139,7 @@ ridindex_close(struct ridindex *ri)
 		sqlite3_finalize(ri->stmt[i]);
 	bloom_free(ri->bloom);
 	free(ri->slots);
+	free(ri->text);
 	free(ri);
 }
 
@@ -165,35 +173,15 @@ bloom_build(struct ridindex *ri, size_t want, char **cause)
 	return 0;
 }
 
-/* 1 when record id holds request_id, 0 if not, -1. */
-static int
-id_holds(struct ridindex *ri, int64_t id, const char *request_id,
-    char **cause)
-{
-	sqlite3_stmt *s = ri->stmt[RI_BY_ID];
-	int rc, same = 0;
-
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		same = strcmp((const char *)sqlite3_column_text(s, 0),
-		    request_id) == 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(ri, cause, "reading a record");
-	return same;
-}
-
 /*
  * Looks for h in the batch: 1 when an entry holds request_id, else 0 and
- * *taken set when another id holds h; -1 on error.
+ * *taken set when another id holds h.
  */
 static int
 check_batch(struct ridindex *ri, int64_t h, const char *request_id,
-    int *taken, char **cause)
+    int *taken)
 {
 	size_t j;
-	int rc;
 
 	if (ri->cap == 0)
 		return 0;
@@ -201,9 +189,8 @@ check_batch(struct ridindex *ri, int64_t h, const char *request_id,
 	for (; ri->slots[j].id != 0; j = (j + 1) & (ri->cap - 1)) {
 		if (ri->slots[j].h != h)
 			continue;
-		rc = id_holds(ri, ri->slots[j].id, request_id, cause);
-		if (rc != 0)
-			return rc;
+		if (strcmp(ri->text + ri->slots[j].text, request_id) == 0)
+			return 1;
 		*taken = 1;
 	}
 	return 0;
@@ -257,7 +244,7 @@ ridindex_check(struct ridindex *ri, const char *request_id, int64_t *h,
 	if (!bloom_maybe(ri->bloom, (uint64_t)*h))
 		return 0;
 
-	if ((rc = check_batch(ri, *h, request_id, overflow, cause)) != 0 ||
+	if ((rc = check_batch(ri, *h, request_id, overflow)) != 0 ||
 	    (rc = check_table(ri, *h, request_id, overflow, cause)) != 0)
 		return rc;
 	/* Only an id whose hash is taken can be in the overflow table. */
@@ -286,6 +273,28 @@ batch_grow(struct ridindex *ri)
 	return 0;
 }
 
+/* Copies request_id to the batch's text; returns its offset, or -1. */
+static int64_t
+text_add(struct ridindex *ri, const char *request_id)
+{
+	size_t len = strlen(request_id) + 1, cap = ri->text_cap;
+	char *grown;
+	int64_t off;
+
+	while (ri->text_len + len > cap)
+		cap = cap ? cap * 2 : 1 << 20;
+	if (cap != ri->text_cap) {
+		if ((grown = realloc(ri->text, cap)) == NULL)
+			return -1;
+		ri->text = grown;
+		ri->text_cap = cap;
+	}
+	memcpy(ri->text + ri->text_len, request_id, len);
+	off = (int64_t)ri->text_len;
+	ri->text_len += len;
+	return off;
+}
+
 static int
 add_overflow(struct ridindex *ri, const char *request_id, int64_t id,
     char **cause)
@@ -306,6 +315,7 @@ int
 ridindex_add(struct ridindex *ri, const char *request_id, int64_t h,
     int overflow, int64_t id, char **cause)
 {
+	int64_t text;
 	size_t j;
 
 	if (overflow)
@@ -315,12 +325,15 @@ ridindex_add(struct ridindex *ri, const char *request_id, int64_t h,
 		return -1;
 	if (ri->used * 2 >= ri->cap && batch_grow(ri) == -1)
 		goto nomem;
+	if ((text = text_add(ri, request_id)) == -1)
+		goto nomem;
 
 	j = (uint64_t)h & (ri->cap - 1);
 	while (ri->slots[j].id != 0)
 		j = (j + 1) & (ri->cap - 1);
 	ri->slots[j].h = h;
 	ri->slots[j].id = id;
+	ri->slots[j].text = (size_t)text;
 	ri->used++;
 	bloom_add(ri->bloom, (uint64_t)h);
 	return 0;
@@ -386,4 +399,5 @@ ridindex_reset(struct ridindex *ri)
 	if (ri->slots != NULL)
 		memset(ri->slots, 0, ri->cap * sizeof *ri->slots);
 	ri->used = 0;
+	ri->text_len = 0;
 }

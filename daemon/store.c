@@ -63,8 +63,25 @@ struct slot_table {
 };
 
 enum stmt_id {
-	ST_INSERT, ST_STR_GET, ST_STR_ADD, ST_ROLLUP, ST_RESPONSES, ST_REJECT,
-	ST_LOOKUP, ST_COUNT
+	ST_INSERT, ST_INSERT_MANY, ST_NEXT_ID, ST_STR_GET, ST_STR_ADD,
+	ST_ROLLUP, ST_RESPONSES, ST_REJECT, ST_LOOKUP, ST_COUNT
+};
+
+/*
+ * Records are inserted INSERT_ROWS to a statement: one statement per row
+ * spends as much time starting and stopping the statement as inserting.
+ */
+#define INSERT_ROWS 32
+#define INSERT_COLS 12
+#define INSERT_HEAD "INSERT INTO records (id, time_ms, status, body_status," \
+	" code_id, api_id, source_id, category_id, flags, src_offset," \
+	" message_id, request_id) VALUES "
+#define INSERT_TUPLE "(?,?,?,?,?,?,?,?,?,?,?,?)"
+
+/* A record waiting for its multi-row insert. */
+struct pending_row {
+	int64_t v[INSERT_COLS - 1];	/* the integer columns, in order */
+	size_t rid;			/* request_id at store.rid_text + rid */
 };
 
 /* The columns of a store_row, in fill_row()'s order, and their joins. */
@@ -78,10 +95,8 @@ enum stmt_id {
 	" JOIN strings g ON g.id = r.category_id"
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_INSERT] = "INSERT INTO records (time_ms, status, body_status,"
-	    " code_id, api_id, source_id, category_id, flags, src_offset,"
-	    " message_id, request_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_INSERT] = INSERT_HEAD INSERT_TUPLE,
+	[ST_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM records",
 	[ST_STR_GET] = "SELECT id FROM strings WHERE kind = ?1 AND value = ?2",
 	[ST_STR_ADD] = "INSERT INTO strings (kind, value) VALUES (?1, ?2)",
 	[ST_ROLLUP] = "INSERT INTO rollup_minute (minute, code_id, status,"
@@ -107,6 +122,11 @@ struct store {
 	struct slot_table rollups;	/* writer: this batch's counts */
 	struct slot_table responses;	/* writer: this batch's 2xx counts */
 	struct ridindex *rids;		/* writer: RequestId dedupe */
+	int64_t next_id;		/* writer: id of the next record */
+	struct pending_row rows[INSERT_ROWS];
+	int nrows;
+	char *rid_text;			/* the pending rows' RequestIds */
+	size_t rid_len, rid_cap;
 };
 
 /* Sets *cause to a malloc'd copy of a formatted message, if cause. */
@@ -230,10 +250,19 @@ prepare_all(struct store *st, char **cause)
 {
 	int i;
 
+	char many[sizeof INSERT_HEAD + INSERT_ROWS * sizeof INSERT_TUPLE];
+	const char *sql;
+	size_t off;
+
+	off = (size_t)sprintf(many, "%s%s", INSERT_HEAD, INSERT_TUPLE);
+	for (i = 1; i < INSERT_ROWS; i++)
+		off += (size_t)sprintf(many + off, ",%s", INSERT_TUPLE);
+
 	for (i = 0; i < ST_COUNT; i++) {
 		if (st->mode == STORE_READ && i != ST_LOOKUP)
 			continue;
-		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		sql = i == ST_INSERT_MANY ? many : stmt_sql[i];
+		if (sqlite3_prepare_v3(st->db, sql, -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK)
 			return db_fail(st, cause, "preparing statement");
 	}
@@ -306,6 +335,7 @@ store_close(struct store *st)
 	free(st->rollups.slots);
 	free(st->responses.slots);
 	ridindex_close(st->rids);
+	free(st->rid_text);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -521,25 +551,156 @@ flush_responses(struct store *st, char **cause)
 
 /* The writer's transaction. */
 
-int
-store_begin(struct store *st, char **cause)
+struct record_ids {
+	int64_t code, api, source, category, message;
+};
+
+/* Keeps a copy of the row's RequestId until the row is inserted. */
+static int
+rid_text_add(struct store *st, const char *request_id, size_t *off)
+{
+	size_t len = strlen(request_id) + 1, cap = st->rid_cap;
+	char *grown;
+
+	while (st->rid_len + len > cap)
+		cap = cap ? cap * 2 : 4096;
+	if (cap != st->rid_cap) {
+		if ((grown = realloc(st->rid_text, cap)) == NULL)
+			return -1;
+		st->rid_text = grown;
+		st->rid_cap = cap;
+	}
+	memcpy(st->rid_text + st->rid_len, request_id, len);
+	*off = st->rid_len;
+	st->rid_len += len;
+	return 0;
+}
+
+/* Binds row r at parameter position base + 1 of s. */
+static void
+bind_row(struct store *st, sqlite3_stmt *s, int base,
+    const struct pending_row *r)
+{
+	int i;
+
+	for (i = 0; i < INSERT_COLS - 1; i++)
+		sqlite3_bind_int64(s, base + i + 1, r->v[i]);
+	sqlite3_bind_text(s, base + INSERT_COLS, st->rid_text + r->rid, -1,
+	    SQLITE_STATIC);
+}
+
+static int
+step_insert(struct store *st, sqlite3_stmt *s, char **cause)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, cause, "inserting records");
+	return 0;
+}
+
+/* Inserts the pending rows: a full set in one statement, else one by one. */
+static int
+flush_rows(struct store *st, char **cause)
+{
+	sqlite3_stmt *s;
+	int i, rc = 0;
+
+	if (st->nrows == INSERT_ROWS) {
+		s = st->stmt[ST_INSERT_MANY];
+		for (i = 0; i < INSERT_ROWS; i++)
+			bind_row(st, s, i * INSERT_COLS, &st->rows[i]);
+		rc = step_insert(st, s, cause);
+	} else {
+		s = st->stmt[ST_INSERT];
+		for (i = 0; i < st->nrows && rc == 0; i++) {
+			bind_row(st, s, 0, &st->rows[i]);
+			rc = step_insert(st, s, cause);
+		}
+	}
+	st->nrows = 0;
+	st->rid_len = 0;
+	return rc;
+}
+
+/* Queues a record under id, inserting the queue when it is full. */
+static int
+queue_row(struct store *st, const struct store_in *in,
+    const struct record_ids *ids, int64_t id, char **cause)
+{
+	const struct record *rec = in->rec;
+	struct pending_row *r = &st->rows[st->nrows];
+
+	if (rid_text_add(st, rec->request_id, &r->rid) == -1) {
+		set_cause(cause, "out of memory queueing a record");
+		return -1;
+	}
+	r->v[0] = id;
+	r->v[1] = rec->time_ms;
+	r->v[2] = rec->status;
+	r->v[3] = rec->body_status;
+	r->v[4] = ids->code;
+	r->v[5] = ids->api;
+	r->v[6] = ids->source;
+	r->v[7] = ids->category;
+	r->v[8] = in->flags;
+	r->v[9] = (int64_t)rec->offset;
+	r->v[10] = ids->message;
+	if (++st->nrows == INSERT_ROWS)
+		return flush_rows(st, cause);
+	return 0;
+}
+
+static void
+batch_reset(struct store *st)
 {
 	rollup_reset(&st->rollups);
 	rollup_reset(&st->responses);
 	ridindex_reset(st->rids);
-	return exec_sql(st, "BEGIN IMMEDIATE", cause);
+	st->nrows = 0;
+	st->rid_len = 0;
+}
+
+/* Ids are given by the writer, so that a queued row's id is known. */
+static int
+read_next_id(struct store *st, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[ST_NEXT_ID];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		st->next_id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return db_fail(st, cause, "reading the next record id");
+	return 0;
+}
+
+int
+store_begin(struct store *st, char **cause)
+{
+	batch_reset(st);
+	if (exec_sql(st, "BEGIN IMMEDIATE", cause) == -1)
+		return -1;
+	if (read_next_id(st, cause) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
 }
 
 int
 store_commit(struct store *st, char **cause)
 {
-	if (ridindex_flush(st->rids, cause) == -1 || flush_rollups(st, cause) == -1 ||
+	if (flush_rows(st, cause) == -1 ||
+	    ridindex_flush(st->rids, cause) == -1 ||
+	    flush_rollups(st, cause) == -1 ||
 	    flush_responses(st, cause) == -1)
 		goto fail;
 	if (exec_sql(st, "COMMIT", cause) == -1)
 		goto fail;
-	rollup_reset(&st->rollups);
-	rollup_reset(&st->responses);
+	batch_reset(st);
 	return 0;
 
 fail:
@@ -551,16 +712,11 @@ void
 store_rollback(struct store *st)
 {
 	exec_sql(st, "ROLLBACK", NULL);
-	rollup_reset(&st->rollups);
-	rollup_reset(&st->responses);
-	ridindex_reset(st->rids);
+	batch_reset(st);
 	/* Ids interned in the lost transaction no longer exist. */
 	intern_clear(st);
 }
 
-struct record_ids {
-	int64_t code, api, source, category, message;
-};
 
 static int
 intern_record(struct store *st, const struct store_in *in,
@@ -582,39 +738,13 @@ intern_record(struct store *st, const struct store_in *in,
 	return 0;
 }
 
-static int
-insert_record(struct store *st, const struct store_in *in,
-    const struct record_ids *ids, char **cause)
-{
-	const struct record *rec = in->rec;
-	sqlite3_stmt *s = st->stmt[ST_INSERT];
-	int rc;
-
-	sqlite3_bind_int64(s, 1, rec->time_ms);
-	sqlite3_bind_int(s, 2, rec->status);
-	sqlite3_bind_int(s, 3, rec->body_status);
-	sqlite3_bind_int64(s, 4, ids->code);
-	sqlite3_bind_int64(s, 5, ids->api);
-	sqlite3_bind_int64(s, 6, ids->source);
-	sqlite3_bind_int64(s, 7, ids->category);
-	sqlite3_bind_int(s, 8, in->flags);
-	sqlite3_bind_int64(s, 9, (int64_t)rec->offset);
-	sqlite3_bind_int64(s, 10, ids->message);
-	sqlite3_bind_text(s, 11, rec->request_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(st, cause, "inserting a record");
-	return 0;
-}
-
 int
 store_add(struct store *st, const struct store_in *in, char **cause)
 {
 	const struct record *rec = in->rec;
 	struct record_ids ids;
 	struct rollup_key k;
-	int64_t h = 0;
+	int64_t h = 0, id;
 	int dup, overflow = 0;
 
 	/* A record without a RequestId cannot repeat one: never a dup. */
@@ -623,12 +753,12 @@ store_add(struct store *st, const struct store_in *in, char **cause)
 	    cause)) != 0)
 		return dup;
 
+	id = st->next_id++;
 	if (intern_record(st, in, &ids, cause) == -1 ||
-	    insert_record(st, in, &ids, cause) == -1)
+	    queue_row(st, in, &ids, id, cause) == -1)
 		return -1;
 	if (rec->request_id[0] != '\0' && ridindex_add(st->rids,
-	    rec->request_id, h, overflow, sqlite3_last_insert_rowid(st->db),
-	    cause) == -1)
+	    rec->request_id, h, overflow, id, cause) == -1)
 		return -1;
 
 	memset(&k, 0, sizeof k);
