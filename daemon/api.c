@@ -428,7 +428,8 @@ api_parse_time(const char *s, int64_t *ms)
 
 	if (timefmt_parse(s, ms) == 0)
 		return (0);
-	if ((sp = strchr(s, ' ')) == NULL || strlen(s) >= sizeof copy)
+	/* The offset's '+' is the last character that can be one. */
+	if ((sp = strrchr(s, ' ')) == NULL || strlen(s) >= sizeof copy)
 		return (-1);
 	memcpy(copy, s, strlen(s) + 1);
 	copy[sp - s] = '+';

@@ -216,8 +216,9 @@ fail:
  * the kernel pages it in as they go, whatever the file's size.
  */
 int
-ingest_file(struct store *st, const char *path, enum format fmt,
-    int64_t now_ms, struct ingest_tally *tally, char **cause)
+ingest_file(struct store *st, const char *path, const char *source,
+    enum format fmt, int64_t now_ms, struct ingest_tally *tally,
+    char **cause)
 {
 	int fd, rc, stdin_input = strcmp(path, "-") == 0;
 	uint8_t *buf = NULL;
@@ -238,8 +239,9 @@ ingest_file(struct store *st, const char *path, enum format fmt,
 	} else if (!S_ISREG(sb.st_mode) && read_all(fd, &buf, &len) == -1)
 		goto io_fail;
 
-	rc = ingest_buffer(st, stdin_input ? "-" : path, fmt, buf, len,
-	    now_ms, tally, cause);
+	if (source == NULL)
+		source = stdin_input ? "-" : path;
+	rc = ingest_buffer(st, source, fmt, buf, len, now_ms, tally, cause);
 	if (map != MAP_FAILED)
 		munmap(map, len);
 	else

@@ -43,9 +43,13 @@ int ingest_buffer(struct store *st, const char *source, enum format fmt,
     const uint8_t *buf, size_t len, int64_t now_ms,
     struct ingest_tally *tally, char **cause);
 
-/* Same, for a file path ("-" reads standard input). */
-int ingest_file(struct store *st, const char *path, enum format fmt,
-    int64_t now_ms, struct ingest_tally *tally, char **cause);
+/*
+ * Same, for a file path ("-" reads standard input).  The records' source
+ * is source when not NULL, else the path.
+ */
+int ingest_file(struct store *st, const char *path, const char *source,
+    enum format fmt, int64_t now_ms, struct ingest_tally *tally,
+    char **cause);
 
 /* Frees the rejects kept in a tally. */
 void ingest_tally_clear(struct ingest_tally *tally);

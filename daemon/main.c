@@ -183,8 +183,8 @@ cmd_ingest(int argc, char **argv)
 
 	memset(&tally, 0, sizeof tally);
 	for (i = optind; i < argc; i++) {
-		if (ingest_file(st, argv[i], o.fmt, now_ms(), &tally,
-		    &cause) == -1) {
+		if (ingest_file(st, argv[i], o.source, o.fmt, now_ms(),
+		    &tally, &cause) == -1) {
 			fprintf(stderr, "kmswatch: ingest: %s\n",
 			    cause != NULL ? cause : "out of memory");
 			free(cause);
@@ -459,13 +459,13 @@ cmd_codes(int argc, char **argv)
 	const struct catalog_entry *e;
 	size_t i, n;
 
-	if (argc > 1 && strcmp(argv[1], "--json") == 0)
-		return print_json(render_catalog());
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
 		fputs(codes_help, stdout);
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		return print_json(render_catalog());
 	if (argc > 1)
 		return usage_error("codes", "unexpected argument");
 

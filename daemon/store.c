@@ -1199,6 +1199,11 @@ query_int(struct store *st, const char *sql, int64_t *v, char **cause)
 	return 0;
 }
 
+/*
+ * The newest time is the largest of each code's newest, one probe of the
+ * (code_id, time_ms) index per code: records are stored in arrival order,
+ * not time order, and a scan for max(time_ms) would read them all.
+ */
 int
 store_totals(struct store *st, struct store_totals *t, char **cause)
 {
@@ -1209,8 +1214,9 @@ store_totals(struct store *st, struct store_totals *t, char **cause)
 	    cause) == -1 ||
 	    query_int(st, "SELECT sum(count) FROM responses_minute",
 	    &t->responses, cause) == -1 ||
-	    query_int(st, "SELECT time_ms FROM records ORDER BY id DESC"
-	    " LIMIT 1", &t->newest_ms, cause) == -1)
+	    query_int(st, "SELECT max((SELECT max(time_ms) FROM records"
+	    " WHERE code_id = s.id)) FROM strings s WHERE s.kind = 1",
+	    &t->newest_ms, cause) == -1)
 		return -1;
 	return 0;
 }

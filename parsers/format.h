@@ -37,7 +37,7 @@ enum format format_detect(const uint8_t *buf, size_t len);
  * offsets in the whole input.  When final is 0, an incomplete message at
  * the end is left for the next call; when final is 1 it becomes a reject.
  * Returns the number of bytes consumed, or -1 when a sink callback asked
- * to stop.
+ * to stop (or, with errno EINVAL, when fmt is FORMAT_UNKNOWN).
  */
 ssize_t format_parse(enum format fmt, const uint8_t *buf, size_t len,
     uint64_t base, int final, const struct record_sink *sink);

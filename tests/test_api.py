@@ -356,9 +356,6 @@ def test_stats_raw_plus_in_offset(daemon, ingested):
     assert got == want
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api.c api_parse_time restores the first space to '+', not the last: "
-    "a space-separated RFC 3339 time with a raw '+' offset is refused"))
 def test_stats_raw_plus_in_offset_with_space_separator(daemon, ingested):
     lo, _ = ingested.window(0.3, 0.7)
     want = get_ok(daemon, q("/api/v1/stats", **{"from": rfc3339_s(lo)}))

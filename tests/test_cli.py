@@ -106,9 +106,6 @@ def test_codes_text_lists_every_catalog_row(kmswatch, catalog_md):
     assert sorted(rows) == sorted(_md_key(r) for r in catalog_md)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "main.c cmd_codes returns at argv[1] == \"--json\" without checking "
-    "for more arguments, while `codes extra` is a usage error"))
 def test_codes_json_with_extra_argument_exits_2(kmswatch):
     res = kmswatch("codes", "--json", "extra")
     assert res.rc == 2, res

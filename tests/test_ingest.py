@@ -143,9 +143,6 @@ def test_small_captures_offsets(kmswatch, tmp, captures):
         [responses[i] for i in _error_request_indices(http)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "main.c cmd_ingest parses --source into ingest_opts.source but never "
-    "uses it: records keep the path (or \"-\") as their source"))
 @pytest.mark.parametrize("stdin", [False, True], ids=["file", "stdin"])
 def test_source_option_names_the_records(kmswatch, tmp, captures, stdin):
     cap = captures["small_pb"]
