@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "hash.h"
 #include "ingest.h"
 
 struct ingest_ctx {
@@ -27,7 +28,17 @@ struct ingest_ctx {
 	struct ingest_tally *tally;
 	int64_t in_batch;		/* records since the last commit */
 	char *cause;			/* set when a callback failed */
+	/*
+	 * Position tracking, for inputs read again: responses and rejects
+	 * before seen_below were stored by an earlier read.  Records need
+	 * no such care; their RequestIds dedupe them.
+	 */
+	struct store_input *pos;	/* NULL when not tracked */
+	uint64_t seen_below;
 };
+
+/* Bytes of an input's head hashed to recognise it. */
+#define INGEST_HEAD_LEN 1024
 
 static void
 set_cause(char **cause, const char *fmt, ...)
@@ -62,11 +73,18 @@ classify(const struct record *rec, struct store_in *in)
 
 /* Commits the batch when full, so memory and WAL stay bounded. */
 static int
-batch_step(struct ingest_ctx *c)
+batch_step(struct ingest_ctx *c, uint64_t offset)
 {
 	if (++c->in_batch < INGEST_BATCH)
 		return 0;
 	c->in_batch = 0;
+
+	/* Everything before this record's offset is in this batch or older. */
+	if (c->pos != NULL && (int64_t)offset > c->pos->done) {
+		c->pos->done = (int64_t)offset;
+		if (store_input_put(c->st, c->source, c->pos, &c->cause) == -1)
+			return -1;
+	}
 	if (store_commit(c->st, &c->cause) == -1)
 		return -1;
 	return store_begin(c->st, &c->cause);
@@ -92,7 +110,7 @@ on_record(void *ctx, const struct record *rec)
 		c->tally->duplicates++;
 	else
 		c->tally->accepted++;
-	return batch_step(c);
+	return batch_step(c, rec->offset);
 }
 
 static void
@@ -122,7 +140,8 @@ on_reject(void *ctx, const struct reject *rej)
 {
 	struct ingest_ctx *c = ctx;
 
-	if (store_add_reject(c->st, c->source, rej, &c->cause) == -1)
+	if (rej->offset >= c->seen_below &&
+	    store_add_reject(c->st, c->source, rej, &c->cause) == -1)
 		return -1;
 	c->tally->rejected++;
 	keep_reject(c->tally, c->source, rej);
@@ -130,17 +149,62 @@ on_reject(void *ctx, const struct reject *rej)
 }
 
 static int
-on_response(void *ctx, int64_t time_ms, const char *api, int status)
+on_response(void *ctx, int64_t time_ms, const char *api, int status,
+    uint64_t offset)
 {
 	struct ingest_ctx *c = ctx;
 
 	(void)status;
 	if (time_ms == RECORD_TIME_UNKNOWN)
 		time_ms = c->now_ms;
-	if (store_add_response(c->st, time_ms, api, &c->cause) == -1)
+	if (offset >= c->seen_below &&
+	    store_add_response(c->st, time_ms, api, &c->cause) == -1)
 		return -1;
 	c->tally->responses++;
 	return 0;
+}
+
+/* Detects the format when not given; -1 with *cause when it cannot. */
+static int
+pick_format(const char *source, const uint8_t *buf, size_t len,
+    enum format *fmt, char **cause)
+{
+	if (*fmt != FORMAT_UNKNOWN || len == 0)
+		return 0;
+	if ((*fmt = format_detect(buf, len)) != FORMAT_UNKNOWN)
+		return 0;
+	set_cause(cause, "%s: cannot tell the format from the first bytes; "
+	    "name it with --format", source);
+	return -1;
+}
+
+/* Parses the whole buffer in batches; the last batch records the end. */
+static int
+run(struct ingest_ctx *c, enum format fmt, const uint8_t *buf, size_t len,
+    char **cause)
+{
+	struct record_sink sink = { c, on_record, on_reject, on_response };
+
+	if (store_begin(c->st, cause) == -1)
+		return -1;
+	if (format_parse(fmt, buf, len, 0, 1, &sink) == -1)
+		goto fail;
+	if (c->pos != NULL) {
+		c->pos->done = (int64_t)len;
+		if (store_input_put(c->st, c->source, c->pos, &c->cause) == -1)
+			goto fail;
+	}
+	if (store_commit(c->st, &c->cause) == -1)
+		goto fail;
+	return 0;
+
+fail:
+	store_rollback(c->st);
+	set_cause(cause, "%s: %s", c->source,
+	    c->cause != NULL ? c->cause : "store failed");
+	free(c->cause);
+	c->cause = NULL;
+	return -1;
 }
 
 int
@@ -148,32 +212,62 @@ ingest_buffer(struct store *st, const char *source, enum format fmt,
     const uint8_t *buf, size_t len, int64_t now_ms,
     struct ingest_tally *tally, char **cause)
 {
-	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL };
-	struct record_sink sink = { &c, on_record, on_reject, on_response };
+	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL, NULL, 0 };
 
-	if (fmt == FORMAT_UNKNOWN && len > 0 &&
-	    (fmt = format_detect(buf, len)) == FORMAT_UNKNOWN) {
-		set_cause(cause, "%s: cannot tell the format from the first "
-		    "bytes; name it with --format", source);
+	if (pick_format(source, buf, len, &fmt, cause) == -1)
 		return -1;
-	}
 	if (len == 0)
 		return 0;
+	return run(&c, fmt, buf, len, cause);
+}
 
-	if (store_begin(st, cause) == -1)
-		return -1;
-	if (format_parse(fmt, buf, len, 0, 1, &sink) == -1)
-		goto fail;
-	if (store_commit(st, &c.cause) == -1)
-		goto fail;
+/*
+ * Where an earlier read of this input stopped: its recorded position if
+ * the head still matches (the same file, perhaps grown), else 0.
+ */
+static int
+resume_point(struct ingest_ctx *c, const uint8_t *buf, size_t len,
+    char **cause)
+{
+	struct store_input old;
+	int rc;
+
+	c->pos->head_len = len < INGEST_HEAD_LEN ? (int64_t)len :
+	    INGEST_HEAD_LEN;
+	c->pos->head_hash = (int64_t)hash_bytes(buf, (size_t)c->pos->head_len,
+	    0);
+	c->pos->done = 0;
+	if ((rc = store_input_get(c->st, c->source, &old, cause)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (old.head_len > (int64_t)len || old.head_hash !=
+	    (int64_t)hash_bytes(buf, (size_t)old.head_len, 0))
+		return 0;
+	c->seen_below = (uint64_t)old.done;
+	c->pos->done = old.done;
 	return 0;
+}
 
-fail:
-	store_rollback(st);
-	set_cause(cause, "%s: %s", source,
-	    c.cause != NULL ? c.cause : "store failed");
-	free(c.cause);
-	return -1;
+/*
+ * Ingests a named file's bytes, remembering how far it was read, so that
+ * reading it again stores nothing twice.  Records are deduplicated by
+ * RequestId anyway; the position keeps 2xx response counts and rejects
+ * from being added again.
+ */
+static int
+ingest_tracked(struct store *st, const char *source, enum format fmt,
+    const uint8_t *buf, size_t len, int64_t now_ms,
+    struct ingest_tally *tally, char **cause)
+{
+	struct store_input pos = { 0 };
+	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL, &pos, 0 };
+
+	if (pick_format(source, buf, len, &fmt, cause) == -1)
+		return -1;
+	if (len == 0)
+		return 0;
+	if (resume_point(&c, buf, len, cause) == -1)
+		return -1;
+	return run(&c, fmt, buf, len, cause);
 }
 
 /* Reads all of fd into a malloc'd buffer (for pipes and stdin). */
@@ -239,9 +333,13 @@ ingest_file(struct store *st, const char *path, const char *source,
 	} else if (!S_ISREG(sb.st_mode) && read_all(fd, &buf, &len) == -1)
 		goto io_fail;
 
-	if (source == NULL)
-		source = stdin_input ? "-" : path;
-	rc = ingest_buffer(st, source, fmt, buf, len, now_ms, tally, cause);
+	/* Standard input cannot be recognised when read again. */
+	if (stdin_input)
+		rc = ingest_buffer(st, source != NULL ? source : "-", fmt, buf,
+		    len, now_ms, tally, cause);
+	else
+		rc = ingest_tracked(st, source != NULL ? source : path, fmt,
+		    buf, len, now_ms, tally, cause);
 	if (map != MAP_FAILED)
 		munmap(map, len);
 	else

@@ -64,7 +64,8 @@ struct slot_table {
 
 enum stmt_id {
 	ST_INSERT, ST_INSERT_MANY, ST_NEXT_ID, ST_STR_GET, ST_STR_ADD,
-	ST_ROLLUP, ST_RESPONSES, ST_REJECT, ST_LOOKUP, ST_COUNT
+	ST_ROLLUP, ST_RESPONSES, ST_REJECT, ST_INPUT_GET, ST_INPUT_PUT,
+	ST_LOOKUP, ST_COUNT
 };
 
 /*
@@ -105,8 +106,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RESPONSES] = "INSERT INTO responses_minute (minute, api_id, count)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
-	[ST_REJECT] = "INSERT INTO rejects (time_ms, source_id, src_offset,"
-	    " reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_REJECT] = "INSERT OR IGNORE INTO rejects (time_ms, source_id,"
+	    " src_offset, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_INPUT_GET] = "SELECT dev, ino, head_len, head_hash, done"
+	    " FROM inputs WHERE source = ?1",
+	[ST_INPUT_PUT] = "INSERT OR REPLACE INTO inputs (source, dev, ino,"
+	    " head_len, head_hash, done, updated_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_LOOKUP] = ROW_SELECT " FROM records r" ROW_JOINS
 	    " WHERE r.id IN (SELECT id FROM rid_index WHERE h = ?1"
 	    " UNION ALL SELECT id FROM rid_overflow WHERE request_id = ?2)"
@@ -795,6 +801,49 @@ store_add_reject(struct store *st, const char *source,
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return db_fail(st, cause, "inserting a reject");
+	return 0;
+}
+
+int
+store_input_get(struct store *st, const char *source,
+    struct store_input *in, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[ST_INPUT_GET];
+	int rc;
+
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		in->dev = (uint64_t)sqlite3_column_int64(s, 0);
+		in->ino = (uint64_t)sqlite3_column_int64(s, 1);
+		in->head_len = sqlite3_column_int64(s, 2);
+		in->head_hash = sqlite3_column_int64(s, 3);
+		in->done = sqlite3_column_int64(s, 4);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, cause, "reading an input's position");
+	return rc == SQLITE_ROW ? 0 : 1;
+}
+
+int
+store_input_put(struct store *st, const char *source,
+    const struct store_input *in, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[ST_INPUT_PUT];
+	int rc;
+
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)in->dev);
+	sqlite3_bind_int64(s, 3, (int64_t)in->ino);
+	sqlite3_bind_int64(s, 4, in->head_len);
+	sqlite3_bind_int64(s, 5, in->head_hash);
+	sqlite3_bind_int64(s, 6, in->done);
+	sqlite3_bind_int64(s, 7, now_ms());
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, cause, "recording an input's position");
 	return 0;
 }
 

@@ -74,6 +74,26 @@ void store_rollback(struct store *st);
 int store_add(struct store *st, const struct store_in *in, char **cause);
 int store_add_reject(struct store *st, const char *source,
     const struct reject *rej, char **cause);
+/*
+ * How far an input has been read.  The head identifies the input: a hash
+ * of its first head_len bytes (and device and inode for a file), so that a
+ * file replaced under the same name is not mistaken for the old one.
+ */
+struct store_input {
+	uint64_t dev, ino;
+	int64_t head_len;
+	int64_t head_hash;
+	int64_t done;			/* bytes read and stored */
+};
+
+/* Returns 0 and fills *in, 1 when source has no position, -1. */
+int store_input_get(struct store *st, const char *source,
+    struct store_input *in, char **cause);
+
+/* Records source's position, in the current batch's transaction. */
+int store_input_put(struct store *st, const char *source,
+    const struct store_input *in, char **cause);
+
 /* Counts one successful response to api (NULL when unknown) at time_ms. */
 int store_add_response(struct store *st, int64_t time_ms, const char *api,
     char **cause);

@@ -660,7 +660,7 @@ response_handle(struct http_parser *hp, const struct message *m)
 		hp->emitted = 1;
 		if (hp->sink->on_response != NULL &&
 		    hp->sink->on_response(hp->sink->ctx, message_time(hp, m),
-		    api, m->status) != 0)
+		    api, m->status, hp->base + m->start) != 0)
 			rc = STEP_STOP;
 	} else if (!m->bodiless && is_protobuf(hp, m))
 		rc = error_emit(hp, m);

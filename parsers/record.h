@@ -60,9 +60,12 @@ struct record_sink {
 	void *ctx;
 	int (*on_record)(void *ctx, const struct record *rec);
 	int (*on_reject)(void *ctx, const struct reject *rej);
-	/* A 2xx response to api (NULL when unknown) at time_ms. */
+	/*
+	 * A 2xx response to api (NULL when unknown) at time_ms, whose
+	 * status line starts at offset.
+	 */
 	int (*on_response)(void *ctx, int64_t time_ms, const char *api,
-	    int status);
+	    int status, uint64_t offset);
 };
 
 /* Short stable name of a reject reason, e.g. "truncated". */

@@ -109,12 +109,14 @@ log_reject(void *ctx, const struct reject *rej)
 }
 
 static int
-log_response(void *ctx, int64_t time_ms, const char *api, int status)
+log_response(void *ctx, int64_t time_ms, const char *api, int status,
+    uint64_t offset)
 {
 	char t[TIMEFMT_RFC3339_LEN];
 
-	return log_add(ctx, "resp %d api=%s t=%s\n", status,
-	    api != NULL ? api : "-", time_text(time_ms, t));
+	return log_add(ctx, "resp %d api=%s t=%s @%llu\n", status,
+	    api != NULL ? api : "-", time_text(time_ms, t),
+	    (unsigned long long)offset);
 }
 
 static ssize_t
@@ -204,7 +206,7 @@ static const struct http_row http_rows[] = {
 	    "Date: " DATE "\r\n"
 	    "Content-Type: application/x-protobuf\r\n"
 	    "Content-Length: 3\r\n\r\n" "abc" RESP_404_NODATE), 1, 0, 0,
-	    ALL, "resp 200 api=Encrypt t=" T "\n"
+	    ALL, "resp 200 api=Encrypt t=" T " @73\n"
 	    "rec 404/0 A.B||r1 api=- t=- @189\n" },
 	{ "html_5xx_skipped", IN(REQ_ENC "HTTP/1.1 502 Bad Gateway\r\n"
 	    "Content-Type: text/html\r\n"
@@ -295,7 +297,7 @@ static const struct http_row http_rows[] = {
 	{ "sink_stop", IN(RESP_404_NODATE RESP_404_NODATE), 1, 0, 1, -1,
 	    "rec 404/0 A.B||r1 api=- t=- @0\n" },
 	{ "sink_stop_on_response", IN("HTTP/1.1 204 No Content\r\n\r\n"
-	    RESP_404_NODATE), 1, 0, 1, -1, "resp 204 api=- t=-\n" },
+	    RESP_404_NODATE), 1, 0, 1, -1, "resp 204 api=- t=- @0\n" },
 	{ "empty_input", IN(""), 1, 0, 0, ALL, "" },
 };
 

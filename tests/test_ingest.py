@@ -13,6 +13,7 @@ input ("-"); and --format overriding detection.
 """
 
 import random
+import sqlite3
 
 import pytest
 
@@ -225,6 +226,65 @@ def test_reingest_stores_nothing_new(kmswatch, tmp, captures):
     assert again["duplicates"] == n
     assert again["rejected"] == 0
     assert all_stats() == before
+
+
+def stored_counts(db):
+    """(2xx responses, rejects) as stored, read from the database file."""
+    con = sqlite3.connect(str(db))
+    try:
+        responses = con.execute(
+            "SELECT coalesce(sum(count), 0) FROM responses_minute"
+        ).fetchone()[0]
+        rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    finally:
+        con.close()
+    return responses, rejects
+
+
+def test_reingest_counts_responses_and_rejects_once(kmswatch, tmp, captures):
+    """2xx responses have no RequestId to dedupe them: the recorded read
+    position must keep a second read from counting them again."""
+    http = captures["http"]
+    spoiled = tmp / "spoiled.http"
+    spoiled.write_bytes(http.data() + b"garbage that is no HTTP\r\n")
+    db = tmp / "once.db"
+    res, first = ingest_json(kmswatch, db, spoiled)
+    assert res.rc == 0 and first["rejected"] == 1
+    assert stored_counts(db) == (len(http.oks), 1)
+    res, again = ingest_json(kmswatch, db, spoiled)
+    assert res.rc == 0
+    assert again["rejected"] == 1           # still found and reported ...
+    assert stored_counts(db) == (len(http.oks), 1)   # ... not stored twice
+
+
+def test_grown_file_counts_only_the_new_part(kmswatch, tmp, captures):
+    """A capture that grew since it was read: the new records and
+    responses are added, the old ones are not counted twice."""
+    first, second = captures["http"], captures["small_http"]
+    grown = tmp / "grown.http"
+    grown.write_bytes(first.data())
+    db = tmp / "grown.db"
+    res, one = ingest_json(kmswatch, db, grown)
+    assert res.rc == 0 and one["accepted"] == len(first.errors)
+    grown.write_bytes(first.data() + second.data())
+    res, two = ingest_json(kmswatch, db, grown)
+    assert res.rc == 0
+    assert two["accepted"] == len(second.errors)
+    assert two["duplicates"] == len(first.errors)
+    assert stored_counts(db)[0] == len(first.oks) + len(second.oks)
+
+
+def test_replaced_file_is_read_from_its_start(kmswatch, tmp, captures):
+    """Another capture written under the same name is a new input."""
+    first, second = captures["small_http"], captures["http"]
+    path = tmp / "same-name.http"
+    db = tmp / "replaced.db"
+    path.write_bytes(second.data())
+    assert ingest_json(kmswatch, db, path)[0].rc == 0
+    path.write_bytes(first.data())
+    res, two = ingest_json(kmswatch, db, path)
+    assert res.rc == 0 and two["accepted"] == len(first.errors)
+    assert stored_counts(db)[0] == len(first.oks) + len(second.oks)
 
 
 def test_duplicate_within_one_file(kmswatch, tmp):

@@ -67,10 +67,12 @@ log_reject(void *ctx, const struct reject *rej)
 }
 
 static int
-log_response(void *ctx, int64_t time_ms, const char *api, int status)
+log_response(void *ctx, int64_t time_ms, const char *api, int status,
+    uint64_t offset)
 {
 	(void)time_ms;
 	(void)api;
+	(void)offset;
 	return log_add(ctx, "resp %d\n", status);
 }
 
