@@ -1269,3 +1269,86 @@ store_totals(struct store *st, struct store_totals *t, char **cause)
 		return -1;
 	return 0;
 }
+
+static int
+minutes_push(sqlite3_stmt *s, struct store_minute **rows, size_t *n,
+    size_t *cap)
+{
+	struct store_minute *grown, *m;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		if ((grown = realloc(*rows, *cap * sizeof **rows)) == NULL)
+			return -1;
+		*rows = grown;
+	}
+	m = &(*rows)[*n];
+	m->minute = sqlite3_column_int64(s, 0);
+	m->code = column_strdup(s, 1);
+	m->status = sqlite3_column_int(s, 2);
+	m->api = column_strdup(s, 3);
+	m->count = sqlite3_column_int64(s, 4);
+	(*n)++;
+	if ((sqlite3_column_type(s, 1) != SQLITE_NULL && m->code == NULL) ||
+	    (sqlite3_column_type(s, 3) != SQLITE_NULL && m->api == NULL))
+		return -1;
+	return 0;
+}
+
+int
+store_minutes(struct store *st, int64_t from_ms, int64_t to_ms,
+    int api_responses, struct store_minute **rows, size_t *n,
+    char **cause)
+{
+	static const char errors_sql[] = "SELECT r.minute, c.value, r.status,"
+	    " a.value, r.count FROM rollup_minute r"
+	    " JOIN strings c ON c.id = r.code_id"
+	    " LEFT JOIN strings a ON a.id = r.api_id"
+	    " WHERE r.minute >= ?1 AND r.minute < ?2 ORDER BY r.minute";
+	static const char responses_sql[] = "SELECT r.minute, NULL, 0,"
+	    " a.value, r.count FROM responses_minute r"
+	    " LEFT JOIN strings a ON a.id = r.api_id"
+	    " WHERE r.minute >= ?1 AND r.minute < ?2 ORDER BY r.minute";
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, api_responses ? responses_sql :
+	    errors_sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, cause, "preparing rollup query");
+	sqlite3_bind_int64(s, 1, minute_floor(from_ms));
+	sqlite3_bind_int64(s, 2, minute_ceil(to_ms));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (minutes_push(s, rows, n, &cap) == -1) {
+			set_cause(cause, "out of memory reading rollups");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st, cause, "reading rollups");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	return 0;
+
+fail:
+	sqlite3_finalize(s);
+	store_minutes_free(*rows, *n);
+	*rows = NULL;
+	*n = 0;
+	return -1;
+}
+
+void
+store_minutes_free(struct store_minute *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].code);
+		free(rows[i].api);
+	}
+	free(rows);
+}

@@ -159,6 +159,25 @@ int store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
     size_t *n, char **cause);
 void store_points_free(struct store_point *points, size_t n);
 
+/* One row of the per-minute rollup. */
+struct store_minute {
+	int64_t minute;			/* minutes since the epoch */
+	char *code;
+	int status;
+	char *api;			/* NULL when unknown */
+	int64_t count;
+};
+
+/*
+ * The rollup rows of the minutes in [from, to) (rounded out to whole
+ * minutes), ordered by minute.  With api_responses set, the rows are the
+ * 2xx responses seen instead: code is NULL and status 0.
+ */
+int store_minutes(struct store *st, int64_t from_ms, int64_t to_ms,
+    int api_responses, struct store_minute **rows, size_t *n,
+    char **cause);
+void store_minutes_free(struct store_minute *rows, size_t n);
+
 /* Totals for health and summaries. */
 struct store_totals {
 	int64_t records;
