@@ -37,8 +37,6 @@ struct ingest_ctx {
 	uint64_t seen_below;
 };
 
-/* Bytes of an input's head hashed to recognise it. */
-#define INGEST_HEAD_LEN 1024
 
 static void
 set_cause(char **cause, const char *fmt, ...)
@@ -178,24 +176,29 @@ pick_format(const char *source, const uint8_t *buf, size_t len,
 	return -1;
 }
 
-/* Parses the whole buffer in batches; the last batch records the end. */
+/*
+ * Parses buf, the bytes at offset base of the input, in batches; the last
+ * batch records the position after what was consumed.
+ */
 static int
-run(struct ingest_ctx *c, enum format fmt, const uint8_t *buf, size_t len,
-    char **cause)
+run_at(struct ingest_ctx *c, enum format fmt, const uint8_t *buf,
+    size_t len, uint64_t base, int final, size_t *consumed, char **cause)
 {
 	struct record_sink sink = { c, on_record, on_reject, on_response };
+	ssize_t n;
 
 	if (store_begin(c->st, cause) == -1)
 		return -1;
-	if (format_parse(fmt, buf, len, 0, 1, &sink) == -1)
+	if ((n = format_parse(fmt, buf, len, base, final, &sink)) == -1)
 		goto fail;
 	if (c->pos != NULL) {
-		c->pos->done = (int64_t)len;
+		c->pos->done = (int64_t)(base + (uint64_t)n);
 		if (store_input_put(c->st, c->source, c->pos, &c->cause) == -1)
 			goto fail;
 	}
 	if (store_commit(c->st, &c->cause) == -1)
 		goto fail;
+	*consumed = (size_t)n;
 	return 0;
 
 fail:
@@ -213,12 +216,24 @@ ingest_buffer(struct store *st, const char *source, enum format fmt,
     struct ingest_tally *tally, char **cause)
 {
 	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL, NULL, 0 };
+	size_t consumed;
 
 	if (pick_format(source, buf, len, &fmt, cause) == -1)
 		return -1;
 	if (len == 0)
 		return 0;
-	return run(&c, fmt, buf, len, cause);
+	return run_at(&c, fmt, buf, len, 0, 1, &consumed, cause);
+}
+
+int
+ingest_chunk(struct store *st, const char *source, enum format fmt,
+    const uint8_t *buf, size_t len, uint64_t base, int final,
+    struct store_input *pos, int64_t now_ms, struct ingest_tally *tally,
+    size_t *consumed, char **cause)
+{
+	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL, pos, 0 };
+
+	return run_at(&c, fmt, buf, len, base, final, consumed, cause);
 }
 
 /*
@@ -260,6 +275,7 @@ ingest_tracked(struct store *st, const char *source, enum format fmt,
 {
 	struct store_input pos = { 0 };
 	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL, &pos, 0 };
+	size_t consumed;
 
 	if (pick_format(source, buf, len, &fmt, cause) == -1)
 		return -1;
@@ -267,7 +283,7 @@ ingest_tracked(struct store *st, const char *source, enum format fmt,
 		return 0;
 	if (resume_point(&c, buf, len, cause) == -1)
 		return -1;
-	return run(&c, fmt, buf, len, cause);
+	return run_at(&c, fmt, buf, len, 0, 1, &consumed, cause);
 }
 
 /* Reads all of fd into a malloc'd buffer (for pipes and stdin). */

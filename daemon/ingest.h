@@ -51,6 +51,22 @@ int ingest_file(struct store *st, const char *path, const char *source,
     enum format fmt, int64_t now_ms, struct ingest_tally *tally,
     char **cause);
 
+/*
+ * Ingests buf[0..len), the bytes at offset base of a followed input, in
+ * transactions that also record *pos with done = base + consumed, so the
+ * records and the position that covers them are stored together.  With
+ * final 0 an incomplete message at the end is left for later; *consumed
+ * says how many bytes were used.  Returns 0, or -1 with *cause (nothing
+ * of the failed transaction is stored).
+ */
+int ingest_chunk(struct store *st, const char *source, enum format fmt,
+    const uint8_t *buf, size_t len, uint64_t base, int final,
+    struct store_input *pos, int64_t now_ms, struct ingest_tally *tally,
+    size_t *consumed, char **cause);
+
+/* Bytes of an input's head hashed to recognise it. */
+#define INGEST_HEAD_LEN 1024
+
 /* Frees the rejects kept in a tally. */
 void ingest_tally_clear(struct ingest_tally *tally);
 

@@ -27,7 +27,7 @@
 
 enum ri_stmt {
 	RI_PROBE, RI_OVERFLOW_GET, RI_OVERFLOW_ADD, RI_FLUSH,
-	RI_FLUSH_ONE, RI_KEYS, RI_COUNT
+	RI_FLUSH_ONE, RI_KEYS, RI_SINCE, RI_COUNT
 };
 
 struct pending {
@@ -94,6 +94,8 @@ prepare_all(struct ridindex *ri, char **cause)
 		    " VALUES (?1, ?2)",
 		[RI_FLUSH_ONE] = "INSERT INTO rid_index (h, id) VALUES (?1, ?2)",
 		[RI_KEYS] = "SELECT h FROM rid_index",
+		[RI_SINCE] = "SELECT request_id FROM records WHERE id >= ?1"
+		    " AND request_id != ''",
 	};
 	char *flush = flush_sql();
 	int i, rc = 0;
@@ -391,6 +393,27 @@ ridindex_flush(struct ridindex *ri, char **cause)
 		    1, cause);
 	ridindex_reset(ri);
 	return rc;
+}
+
+int
+ridindex_catch_up(struct ridindex *ri, int64_t from_id, char **cause)
+{
+	sqlite3_stmt *s = ri->stmt[RI_SINCE];
+	const char *rid;
+	int rc;
+
+	/* A filter not built yet will be built from the table anyway. */
+	if (ri->bloom == NULL)
+		return 0;
+	sqlite3_bind_int64(s, 1, from_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rid = (const char *)sqlite3_column_text(s, 0);
+		bloom_add(ri->bloom, (uint64_t)ridindex_hash(rid));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(ri, cause, "reading records of another writer");
+	return 0;
 }
 
 void

@@ -38,6 +38,13 @@ int ridindex_add(struct ridindex *ri, const char *request_id, int64_t h,
 /* Writes this batch's entries; call inside the batch's transaction. */
 int ridindex_flush(struct ridindex *ri, char **cause);
 
+/*
+ * Another process stored records from id from_id on (the writer found
+ * more ids than its own commits made): adds their RequestIds to the
+ * filter, so that dedupe does not trust a filter that misses them.
+ */
+int ridindex_catch_up(struct ridindex *ri, int64_t from_id, char **cause);
+
 /* Forgets this batch's entries (after a rollback). */
 void ridindex_reset(struct ridindex *ri);
 

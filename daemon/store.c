@@ -129,6 +129,7 @@ struct store {
 	struct slot_table responses;	/* writer: this batch's 2xx counts */
 	struct ridindex *rids;		/* writer: RequestId dedupe */
 	int64_t next_id;		/* writer: id of the next record */
+	int64_t own_next_id;		/* writer: next_id after our commit */
 	struct pending_row rows[INSERT_ROWS];
 	int nrows;
 	char *rid_text;			/* the pending rows' RequestIds */
@@ -689,11 +690,18 @@ store_begin(struct store *st, char **cause)
 	batch_reset(st);
 	if (exec_sql(st, "BEGIN IMMEDIATE", cause) == -1)
 		return -1;
-	if (read_next_id(st, cause) == -1) {
-		store_rollback(st);
-		return -1;
-	}
+	if (read_next_id(st, cause) == -1)
+		goto fail;
+	/* More ids than we stored: another process wrote since. */
+	if (st->own_next_id != 0 && st->next_id > st->own_next_id &&
+	    ridindex_catch_up(st->rids, st->own_next_id, cause) == -1)
+		goto fail;
+	st->own_next_id = st->next_id;
 	return 0;
+
+fail:
+	store_rollback(st);
+	return -1;
 }
 
 int
@@ -706,6 +714,7 @@ store_commit(struct store *st, char **cause)
 		goto fail;
 	if (exec_sql(st, "COMMIT", cause) == -1)
 		goto fail;
+	st->own_next_id = st->next_id;
 	batch_reset(st);
 	return 0;
 

@@ -292,6 +292,36 @@ test_migrations(void **state)
 	assert_int_equal(store_open(f->path, STORE_READ, &f->st, NULL), 0);
 }
 
+/* A second writer's records reach the first writer's dedupe filter. */
+static void
+test_two_writers_dedupe(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other;
+	struct store_totals t;
+
+	begin(f->st);
+	assert_int_equal(add(f->st, "W-1", "SignatureNotMatch", 401, NULL,
+	    T0), 0);
+	commit(f->st);
+
+	assert_int_equal(store_open(f->path, STORE_WRITE, &other, NULL), 0);
+	begin(other);
+	assert_int_equal(add(other, "W-2", "SignatureNotMatch", 401, NULL,
+	    T0), 0);
+	assert_int_equal(add(other, "W-1", "SignatureNotMatch", 401, NULL,
+	    T0), 1);
+	commit(other);
+	store_close(other);
+
+	begin(f->st);
+	assert_int_equal(add(f->st, "W-2", "SignatureNotMatch", 401, NULL,
+	    T0), 1);
+	commit(f->st);
+	assert_int_equal(store_totals(f->st, &t, NULL), 0);
+	assert_int_equal(t.records, 2);
+}
+
 static void
 test_reader_refuses_empty_file(void **state)
 {
@@ -323,6 +353,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rejects_and_responses,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_two_writers_dedupe, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reader_refuses_empty_file,
 		    setup, teardown),
