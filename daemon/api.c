@@ -40,6 +40,7 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "api_int.h"
 #include "log.h"
 #include "render.h"
 #include "store.h"
@@ -50,25 +51,16 @@
 #define API_TIMEOUT_S		10
 #define API_MEMORY_LIMIT	(32 * 1024)	/* bytes per connection */
 
-#define API_ARGS_MAX		16	/* query parameters in one request */
-#define API_ID_MAX		128	/* bytes of a RequestId */
 #define API_FILTER_MAX		128	/* bytes of a code or api filter */
 #define API_LIMIT_DEFAULT	100
 #define API_LIMIT_MAX		1000
 #define API_TOP_MAX		1000
 #define API_BUCKETS_MAX		20000
 #define API_STEP_MAX		(366 * 86400)	/* seconds */
-#define API_ALLOW		"GET, HEAD"
+#define API_BODY_MAX		(1 << 20)	/* bytes, but for pushes */
 
-/* Bytes of a client's value echoed in a message or a log line. */
-#define API_QUOTE_BYTES		64
-#define API_QUOTE_LEN		(API_QUOTE_BYTES * 4 + 8)
 
-#define MINUTE_MS		INT64_C(60000)
-#define HOUR_MS			(60 * MINUTE_MS)
 
-/* The latest time accepted; keeps rounding and spans from overflowing. */
-#define API_TIME_MAX		(INT64_MAX / 2)
 
 /* Sent when even the error body cannot be built. */
 #define API_OOM_BODY \
@@ -87,40 +79,31 @@ struct api {
 	struct store		**idle;
 	size_t			 nreaders;
 	size_t			 nidle;
+
+	struct follow		*writer;	/* for pushes; may be NULL */
+	int			 push_enabled;
+	size_t			 push_max_body;
 };
 
-struct api_arg {
-	const char	*key;
-	const char	*value;		/* "" when given without '=' */
-};
 
-/* One request, for the span of one handler call. */
-struct api_req {
-	struct api		*api;
-	struct MHD_Connection	*conn;
-	const char		*method;
-	const char		*url;
-	struct timespec		 start;
 
-	struct api_arg		 args[API_ARGS_MAX];
-	size_t			 nargs;
-	int			 args_overflow;
-
-	unsigned		 status;
-	json_t			*body;
-	const char		*allow;		/* Allow header, for a 405 */
-	char			 peer[INET6_ADDRSTRLEN + 16];
-};
-
-typedef int (*api_endpoint)(struct api_req *, struct store *,
-    const char *);
 
 struct api_route {
+	const char		*method;	/* GET (HEAD too) or POST */
 	const char		*path;
 	int			 prefix;	/* the path's rest is an id */
 	const char *const	*params;	/* NULL-terminated */
 	int			 reads_store;
 	api_endpoint		 fn;
+};
+
+/* A request body being received, kept between handler calls. */
+struct api_upload {
+	const struct api_route	*route;
+	uint8_t			*buf;
+	size_t			 len, cap;
+	size_t			 max;
+	int			 too_big;
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -141,7 +124,7 @@ api_cause(char **cause, const char *fmt, ...)
  * printable ASCII as is, '"' and '\' escaped, other bytes as \xNN, and
  * at most API_QUOTE_BYTES bytes of s, followed by "..." when cut.
  */
-static const char *
+const char *
 api_quote(const char *s, char out[API_QUOTE_LEN])
 {
 	unsigned char	c;
@@ -188,7 +171,7 @@ api_format_addr(const struct sockaddr *sa, char *buf, size_t size)
 }
 
 /* The client's address, worked out on first use. */
-static const char *
+const char *
 api_peer(struct api_req *r)
 {
 	const union MHD_ConnectionInfo	*ci;
@@ -204,7 +187,7 @@ api_peer(struct api_req *r)
 	return (r->peer);
 }
 
-static int64_t
+int64_t
 api_now_ms(void)
 {
 	struct timespec	ts;
@@ -214,13 +197,13 @@ api_now_ms(void)
 }
 
 /* Rounding of times that are never negative. */
-static int64_t
+int64_t
 api_floor(int64_t ms, int64_t unit)
 {
 	return (ms - ms % unit);
 }
 
-static int64_t
+int64_t
 api_ceil(int64_t ms, int64_t unit)
 {
 	return (api_floor(ms + unit - 1, unit));
@@ -230,7 +213,7 @@ api_ceil(int64_t ms, int64_t unit)
  * Replaces the response with an error body.  Always returns -1, so that
  * endpoints can "return (api_fail(...))".
  */
-static __attribute__((format(printf, 4, 5))) int
+int
 api_fail(struct api_req *r, unsigned status, const char *code,
     const char *fmt, ...)
 {
@@ -250,7 +233,7 @@ api_fail(struct api_req *r, unsigned status, const char *code,
 }
 
 /* A store query failed: the operator gets the cause, the client not. */
-static int
+int
 api_fail_store(struct api_req *r, const char *query, char *cause)
 {
 	char	path[API_QUOTE_LEN];
@@ -264,7 +247,7 @@ api_fail_store(struct api_req *r, const char *query, char *cause)
 }
 
 /* Ends an endpoint whose body was just built (NULL when out of memory). */
-static int
+int
 api_done(struct api_req *r)
 {
 	char	path[API_QUOTE_LEN];
@@ -354,7 +337,7 @@ api_args_check(struct api_req *r, const char *const *allowed)
 }
 
 /* The value of a query parameter, or NULL when absent or empty. */
-static const char *
+const char *
 api_arg(const struct api_req *r, const char *name)
 {
 	size_t	i;
@@ -387,7 +370,7 @@ api_parse_int(const char *s, int64_t *out)
 }
 
 /* An integer parameter in [min, max]; dflt when absent. */
-static int
+int
 api_arg_int(struct api_req *r, const char *name, int64_t min, int64_t max,
     int64_t dflt, int64_t *out)
 {
@@ -406,7 +389,7 @@ api_arg_int(struct api_req *r, const char *name, int64_t min, int64_t max,
 }
 
 /* A string filter (code, api); NULL when absent. */
-static int
+int
 api_arg_filter(struct api_req *r, const char *name, const char **out)
 {
 	*out = api_arg(r, name);
@@ -437,7 +420,7 @@ api_parse_time(const char *s, int64_t *ms)
 }
 
 /* A time parameter; *ms is -1 when absent. */
-static int
+int
 api_arg_time(struct api_req *r, const char *name, int64_t *ms)
 {
 	const char	*s;
@@ -505,7 +488,7 @@ api_get_healthz(struct api_req *r, struct store *st, const char *rest)
 }
 
 /* 1 when id is 1..API_ID_MAX bytes of [A-Za-z0-9._-]. */
-static int
+int
 api_valid_id(const char *id)
 {
 	size_t	len;
@@ -928,27 +911,61 @@ static const char *const api_params_timeseries[] = {
 	"from", "to", "step", "code", NULL
 };
 
-static const struct api_route api_routes[] = {
-	{ "/healthz", 0, api_params_none, 1, api_get_healthz },
-	{ "/api/v1/requests/", 1, api_params_none, 1, api_get_request },
-	{ "/api/v1/errors", 0, api_params_errors, 1, api_get_errors },
-	{ "/api/v1/stats", 0, api_params_stats, 1, api_get_stats },
-	{ "/api/v1/timeseries", 0, api_params_timeseries, 1,
-	    api_get_timeseries },
-	{ "/api/v1/codes", 0, api_params_none, 0, api_get_codes },
+static const char *const api_params_push[] = {
+	"format", "source", "status", NULL
 };
 
+/* POST routes come before a GET prefix route that would shadow them. */
+static const struct api_route api_routes[] = {
+	{ "GET", "/healthz", 0, api_params_none, 1, api_get_healthz },
+	{ "POST", "/api/v1/requests/lookup", 0, api_params_none, 1,
+	    api_push_lookup },
+	{ "GET", "/api/v1/requests/", 1, api_params_none, 1,
+	    api_get_request },
+	{ "GET", "/api/v1/errors", 0, api_params_errors, 1, api_get_errors },
+	{ "GET", "/api/v1/stats", 0, api_params_stats, 1, api_get_stats },
+	{ "GET", "/api/v1/timeseries", 0, api_params_timeseries, 1,
+	    api_get_timeseries },
+	{ "GET", "/api/v1/codes", 0, api_params_none, 0, api_get_codes },
+	{ "POST", "/api/v1/ingest", 0, api_params_push, 0, api_push_ingest },
+};
+
+static int
+api_route_path(const struct api_route *rt, const char *url)
+{
+	return (rt->prefix ? strncmp(url, rt->path, strlen(rt->path)) == 0 :
+	    strcmp(url, rt->path) == 0);
+}
+
+static int
+api_route_method(const struct api_route *rt, const char *method)
+{
+	if (strcmp(rt->method, MHD_HTTP_METHOD_GET) == 0)
+		return (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
+	return (strcmp(method, rt->method) == 0);
+}
+
+/*
+ * The route for url and method.  NULL with *allow set to the methods the
+ * path takes when only the method is wrong, or with *allow NULL when no
+ * route has the path.
+ */
 static const struct api_route *
-api_route_find(const char *url)
+api_route_find(const char *url, const char *method, const char **allow)
 {
 	const struct api_route	*rt;
 	size_t			 i;
 
+	*allow = NULL;
 	for (i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
 		rt = &api_routes[i];
-		if (rt->prefix ? strncmp(url, rt->path, strlen(rt->path)) == 0 :
-		    strcmp(url, rt->path) == 0)
+		if (!api_route_path(rt, url))
+			continue;
+		if (api_route_method(rt, method))
 			return (rt);
+		*allow = strcmp(rt->method, MHD_HTTP_METHOD_POST) == 0 ?
+		    "POST" : "GET, HEAD";
 	}
 	return (NULL);
 }
@@ -982,19 +999,20 @@ api_dispatch(struct api_req *r)
 {
 	const struct api_route	*rt;
 	struct store		*st = NULL;
+	const char		*allow;
 	char			 q[API_QUOTE_LEN], m[API_QUOTE_LEN];
 
-	if ((rt = api_route_find(r->url)) == NULL) {
+	if ((rt = api_route_find(r->url, r->method, &allow)) == NULL &&
+	    allow == NULL) {
 		api_fail(r, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no endpoint at %s", api_quote(r->url, q));
 		return;
 	}
-	if (strcmp(r->method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(r->method, MHD_HTTP_METHOD_HEAD) != 0) {
-		r->allow = API_ALLOW;
+	if (rt == NULL) {
+		r->allow = allow;
 		api_fail(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-		    "method %s is not allowed on %s; use GET or HEAD",
-		    api_quote(r->method, m), api_quote(r->url, q));
+		    "method %s is not allowed on %s; use %s",
+		    api_quote(r->method, m), api_quote(r->url, q), allow);
 		return;
 	}
 	if (api_args_check(r, rt->params) != 0)
@@ -1064,31 +1082,119 @@ api_log_served(struct api_req *r)
 /* Marks, in *con_cls, a request whose headers have been seen. */
 static char api_seen;
 
+/* Starts receiving a POST body for its route; NULL when out of memory. */
+static struct api_upload *
+api_upload_new(struct api *api, struct MHD_Connection *conn,
+    const struct api_route *rt)
+{
+	struct api_upload	*up;
+	const char		*len;
+	char			*end;
+	unsigned long long	 n;
+
+	if ((up = calloc(1, sizeof *up)) == NULL)
+		return (NULL);
+	up->route = rt;
+	up->max = rt->fn == api_push_ingest ? api->push_max_body :
+	    API_BODY_MAX;
+	/* A declared length over the limit is refused without storing. */
+	len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (len != NULL) {
+		n = strtoull(len, &end, 10);
+		up->too_big = *end == '\0' && n > up->max;
+	}
+	return (up);
+}
+
+static void
+api_upload_add(struct api_upload *up, const char *data, size_t n)
+{
+	size_t	 cap;
+	uint8_t	*grown;
+
+	if (up->too_big)
+		return;
+	if (n > up->max - up->len) {
+		up->too_big = 1;
+		return;
+	}
+	for (cap = up->cap ? up->cap : 4096; cap < up->len + n; cap *= 2)
+		;
+	if (cap != up->cap) {
+		if ((grown = realloc(up->buf, cap)) == NULL) {
+			up->too_big = 1;
+			return;
+		}
+		up->buf = grown;
+		up->cap = cap;
+	}
+	memcpy(up->buf + up->len, data, n);
+	up->len += n;
+}
+
+/* libmicrohttpd's end of a request: frees a body kept for it. */
+static void
+api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode why)
+{
+	struct api_upload	*up = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)why;
+	if (up != NULL && *con_cls != (void *)&api_seen) {
+		free(up->buf);
+		free(up);
+	}
+	*con_cls = NULL;
+}
+
+/*
+ * The first call for a request: GET and HEAD wait for the last call,
+ * dropping any body, and keep the connection alive; a POST to a POST
+ * route keeps its body (up to the route's limit); anything else is
+ * answered at the last call with the body dropped.
+ */
+static enum MHD_Result
+api_first_call(struct api *api, struct MHD_Connection *conn,
+    const char *url, const char *method, void **con_cls)
+{
+	const struct api_route	*rt;
+	const char		*allow;
+
+	rt = api_route_find(url, method, &allow);
+	if (rt != NULL && strcmp(rt->method, MHD_HTTP_METHOD_POST) == 0) {
+		if ((*con_cls = api_upload_new(api, conn, rt)) == NULL)
+			return (MHD_NO);
+		return (MHD_YES);
+	}
+	*con_cls = &api_seen;
+	return (MHD_YES);
+}
+
 /*
  * libmicrohttpd calls this first with the headers only, then once per
  * piece of body, then a last time with *upload_data_size 0.  A response
- * queued on the first call stops it from reading the request, so it
- * closes the connection: GET and HEAD wait for the last call, dropping
- * any body, and keep the connection alive; any other method is refused
- * at once, without reading its body.
+ * queued before the last call stops it from reading the request, so it
+ * closes the connection: every answer waits for the last call.
  */
 static enum MHD_Result
 api_handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct api_req	r;
-	enum MHD_Result	ret;
+	struct api_upload	*up;
+	struct api_req		 r;
+	enum MHD_Result		 ret;
 
 	(void)version;
-	(void)upload_data;
-
-	if (*con_cls == NULL && (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)) {
-		*con_cls = &api_seen;
-		return (MHD_YES);
-	}
+	if (*con_cls == NULL)
+		return (api_first_call(cls, conn, url, method, con_cls));
+	up = *con_cls != (void *)&api_seen ? *con_cls : NULL;
 	if (*upload_data_size != 0) {
+		if (up != NULL)
+			api_upload_add(up, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return (MHD_YES);
 	}
@@ -1099,12 +1205,37 @@ api_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	r.method = method;
 	r.url = url;
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
-
-	api_dispatch(&r);
+	if (up != NULL && up->too_big)
+		api_fail(&r, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+		    "the request body is over the limit of %zu bytes",
+		    up->max);
+	else {
+		r.in = up != NULL ? up->buf : NULL;
+		r.in_len = up != NULL ? up->len : 0;
+		api_dispatch(&r);
+	}
 	ret = api_send(&r);
 	api_log_served(&r);
 	json_decref(r.body);
 	return (ret);
+}
+
+struct follow *
+api_writer(const struct api *api)
+{
+	return (api->writer);
+}
+
+int
+api_push_enabled(const struct api *api)
+{
+	return (api->push_enabled);
+}
+
+const char *
+api_header(struct api_req *r, const char *name)
+{
+	return (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name));
 }
 
 static int
@@ -1254,6 +1385,7 @@ api_listen(struct api *api, struct sockaddr_storage *ss, unsigned threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_MEMORY_LIMIT,
 	    MHD_OPTION_UNESCAPE_CALLBACK, api_unescape, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL,
 	    MHD_OPTION_END);
 	if (api->mhd == NULL) {
 		api_cause(cause, "cannot listen on %s: %s", api->listen,
@@ -1306,6 +1438,10 @@ api_start(const struct api_config *cfg, struct api **out, char **cause)
 		return (-1);
 	}
 	api->port = cfg->port;
+	api->writer = cfg->writer;
+	api->push_enabled = cfg->push_enabled;
+	api->push_max_body = cfg->push_max_body > 0 ?
+	    (size_t)cfg->push_max_body : API_BODY_MAX;
 	api_format_addr((struct sockaddr *)&ss, api->listen,
 	    sizeof api->listen);
 

@@ -1,13 +1,16 @@
 /*
  * api.h - the HTTP JSON API and the static pages, served by libmicrohttpd.
  *
- * The API only reads, through the store's query functions, on reader
- * handles of its own; it never writes.
+ * The API reads through the store's query functions, on reader handles of
+ * its own.  The one write it takes, a push, it hands to the daemon's
+ * writer (follow.h) and waits for.
  */
 #ifndef KMSWATCH_API_H
 #define KMSWATCH_API_H
 
 #include <stdint.h>
+
+struct follow;
 
 struct api;
 
@@ -16,6 +19,9 @@ struct api_config {
 	uint16_t port;			/* 0 picks a free port */
 	const char *db_path;		/* the database to read */
 	unsigned threads;		/* worker threads; 0 means 2 */
+	struct follow *writer;		/* stores pushes; NULL: none */
+	int push_enabled;		/* POST /api/v1/ingest answers */
+	int64_t push_max_body;		/* bytes; larger bodies get 413 */
 };
 
 /*

@@ -5,22 +5,40 @@
  *	listen = 127.0.0.1:8080
  *	[storage]
  *	db = /var/lib/kmswatch/kmswatch.db
+ *	retention = 30d
+ *	[source proxy]
+ *	path = /var/log/kms-proxy
+ *	[push]
+ *	enabled = true
  *
- * Section and key names are part of the interface.  Command-line options
- * override what the file says.
+ * Section and key names are part of the interface (examples/kmswatch.ini
+ * documents each).  Command-line options override what the file says.
+ * Sections read by other modules ([rule NAME], [alertmanager], [webhook])
+ * are left to them.
  */
 #ifndef KMSWATCH_CONFIG_H
 #define KMSWATCH_CONFIG_H
 
 #include <stdint.h>
 
+#include "follow.h"
+
 #define CONFIG_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CONFIG_DEFAULT_DB "kmswatch.db"
+#define CONFIG_DEFAULT_RETENTION_MS (30LL * 86400 * 1000)
+#define CONFIG_DEFAULT_ROLLUP_RETENTION_MS (400LL * 86400 * 1000)
+#define CONFIG_DEFAULT_MAX_BODY (64LL << 20)
 
 struct config {
 	char *listen;			/* HOST:PORT */
 	char *db;			/* database path */
 	char *log_level;		/* error, warning, info, debug */
+	int64_t retention_ms;		/* 0 keeps records forever */
+	int64_t rollup_retention_ms;
+	int push_enabled;
+	int64_t push_max_body;		/* bytes */
+	struct follow_source *sources;
+	size_t nsources;
 };
 
 /* Fills cfg with the defaults.  Returns -1 when out of memory. */
@@ -31,6 +49,12 @@ int config_defaults(struct config *cfg);
  * *cause naming the file, the line and what is wrong there.
  */
 int config_load(struct config *cfg, const char *path, char **cause);
+
+/*
+ * Adds a source given as PATH[:FORMAT] on the command line.  Returns 0,
+ * or -1 with *cause.
+ */
+int config_add_watch(struct config *cfg, const char *spec, char **cause);
 
 /* Replaces *field with a copy of value.  Returns -1 when out of memory. */
 int config_set(char **field, const char *value);
@@ -43,5 +67,11 @@ void config_free(struct config *cfg);
  */
 int config_parse_listen(const char *listen, char **host, uint16_t *port,
     char **cause);
+
+/* "30d", "12h", "90m", "45s" or plain seconds, into ms; -1 if not. */
+int config_parse_duration(const char *s, int64_t *ms);
+
+/* "64M", "512K", "1G" (powers of 1024) or plain bytes; -1 if not. */
+int config_parse_size(const char *s, int64_t *bytes);
 
 #endif

@@ -236,6 +236,27 @@ ingest_chunk(struct store *st, const char *source, enum format fmt,
 	return run_at(&c, fmt, buf, len, base, final, consumed, cause);
 }
 
+int
+ingest_record(struct store *st, const char *source,
+    const struct record *rec, const struct reject *rej, int64_t now_ms,
+    struct ingest_tally *tally, char **cause)
+{
+	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL, NULL, 0 };
+	int rc;
+
+	if (store_begin(st, cause) == -1)
+		return -1;
+	rc = rec != NULL ? on_record(&c, rec) : on_reject(&c, rej);
+	if (rc == -1 || store_commit(st, &c.cause) == -1) {
+		store_rollback(st);
+		set_cause(cause, "%s: %s", source,
+		    c.cause != NULL ? c.cause : "store failed");
+		free(c.cause);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Where an earlier read of this input stopped: its recorded position if
  * the head still matches (the same file, perhaps grown), else 0.

@@ -64,6 +64,15 @@ int ingest_chunk(struct store *st, const char *source, enum format fmt,
     struct store_input *pos, int64_t now_ms, struct ingest_tally *tally,
     size_t *consumed, char **cause);
 
+/*
+ * Stores one record (rec not NULL) or one reject (rej not NULL) from
+ * source in a transaction of its own, adding to *tally.  A record without
+ * a time gets now_ms.  Returns 0, or -1 with *cause.
+ */
+int ingest_record(struct store *st, const char *source,
+    const struct record *rec, const struct reject *rej, int64_t now_ms,
+    struct ingest_tally *tally, char **cause);
+
 /* Bytes of an input's head hashed to recognise it. */
 #define INGEST_HEAD_LEN 1024
 

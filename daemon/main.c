@@ -13,7 +13,6 @@
  * server failure.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +20,11 @@
 
 #include <jansson.h>
 
-#include "api.h"
 #include "catalog.h"
 #include "config.h"
 #include "ingest.h"
-#include "log.h"
 #include "render.h"
+#include "serve.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -109,23 +107,6 @@ print_tally_text(const struct ingest_tally *t, int files)
 		    (long long)(t->rejected - (int64_t)t->nkept));
 }
 
-static json_t *
-tally_json(const struct ingest_tally *t)
-{
-	json_t *rejects = json_array();
-	size_t i;
-
-	for (i = 0; rejects != NULL && i < t->nkept; i++)
-		json_array_append_new(rejects, json_pack("{s:s,s:I,s:s}",
-		    "source", t->kept[i].source, "offset",
-		    (json_int_t)t->kept[i].offset, "reason",
-		    t->kept[i].reason));
-	/* "o" steals the reference to rejects. */
-	return json_pack("{s:I,s:I,s:I,s:I,s:o*}", "accepted",
-	    (json_int_t)t->accepted, "duplicates", (json_int_t)t->duplicates,
-	    "rejected", (json_int_t)t->rejected, "responses",
-	    (json_int_t)t->responses, "rejects", rejects);
-}
 
 struct ingest_opts {
 	const char *db, *source;
@@ -195,7 +176,7 @@ cmd_ingest(int argc, char **argv)
 	store_close(st);
 
 	if (o.json)
-		print_json(tally_json(&tally));
+		print_json(render_tally(&tally));
 	else
 		print_tally_text(&tally, argc - optind);
 	rc = failed ? EXIT_FAIL : o.strict && tally.rejected > 0 ? EXIT_NO : 0;
@@ -476,142 +457,6 @@ cmd_codes(int argc, char **argv)
 	return 0;
 }
 
-/* --- serve ------------------------------------------------------------- */
-
-static const char serve_help[] =
-"Usage: kmswatch serve [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
-"Serve the JSON API in the foreground until SIGINT or SIGTERM.\n"
-"\n"
-"  --config FILE       INI file; see examples/kmswatch.ini\n"
-"  --db FILE           database (default " CONFIG_DEFAULT_DB ")\n"
-"  --listen HOST:PORT  address to listen on (default "
-    CONFIG_DEFAULT_LISTEN ")\n"
-"  --log-level LEVEL   error, warning, info or debug (default info)\n"
-"\n"
-"Options given on the command line override the config file.\n";
-
-static int
-serve_parse(int argc, char **argv, struct config *cfg)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "log-level", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *config = NULL, *db = NULL, *listen = NULL, *lvl = NULL;
-	char *cause = NULL;
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': config = optarg; break;
-		case 'd': db = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'v': lvl = optarg; break;
-		case 'h': fputs(serve_help, stdout); exit(0);
-		default: return usage_error("serve", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return usage_error("serve", "unexpected argument");
-	if (config != NULL && config_load(cfg, config, &cause) == -1)
-		return fail("config", cause);
-	if ((db != NULL && config_set(&cfg->db, db) == -1) ||
-	    (listen != NULL && config_set(&cfg->listen, listen) == -1) ||
-	    (lvl != NULL && config_set(&cfg->log_level, lvl) == -1))
-		return fail("config", NULL);
-	return 0;
-}
-
-/* Creates or migrates the database so that the API's readers find it. */
-static int
-serve_prepare_db(const char *db)
-{
-	struct store *st;
-	char *cause = NULL;
-
-	if (store_open(db, STORE_WRITE, &st, &cause) == -1) {
-		log_msg(LOG_ERROR, "store: cannot open db=%s: %s", db,
-		    cause != NULL ? cause : "out of memory");
-		free(cause);
-		return -1;
-	}
-	log_msg(LOG_INFO, "store: opened db=%s schema_version=%d", db,
-	    store_schema_version(st));
-	store_close(st);
-	return 0;
-}
-
-/* Blocks until SIGINT or SIGTERM; the signals are blocked in every thread. */
-static int
-serve_wait(const sigset_t *set)
-{
-	int sig = 0;
-
-	while (sigwait(set, &sig) != 0)
-		;
-	return sig;
-}
-
-static int
-cmd_serve(int argc, char **argv)
-{
-	struct api_config acfg = { 0 };
-	struct config cfg;
-	struct api *api = NULL;
-	enum log_level level;
-	char *host = NULL, *cause = NULL;
-	sigset_t set;
-	int rc;
-
-	if (config_defaults(&cfg) == -1)
-		return fail("config", NULL);
-	if ((rc = serve_parse(argc, argv, &cfg)) != 0)
-		goto out;
-	rc = EXIT_USAGE;
-	if (log_parse_level(cfg.log_level, &level) == -1) {
-		fprintf(stderr, "kmswatch serve: unknown log level \"%s\"\n",
-		    cfg.log_level);
-		goto out;
-	}
-	log_set_level(level);
-	if (config_parse_listen(cfg.listen, &host, &acfg.port, &cause) == -1) {
-		rc = usage_error("serve", cause);
-		goto out;
-	}
-
-	/* Block the stop signals before any thread starts, so all inherit. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	rc = EXIT_FAIL;
-	if (serve_prepare_db(cfg.db) == -1)
-		goto out;
-	acfg.host = host;
-	acfg.db_path = cfg.db;
-	if (api_start(&acfg, &api, &cause) == -1) {
-		log_msg(LOG_ERROR, "api: cannot start listen=%s: %s",
-		    cfg.listen, cause != NULL ? cause : "out of memory");
-		goto out;
-	}
-	log_msg(LOG_INFO, "serve: stopping signal=%s",
-	    strsignal(serve_wait(&set)));
-	api_stop(api);
-	rc = 0;
-
-out:
-	free(cause);
-	free(host);
-	config_free(&cfg);
-	return rc;
-}
-
 /* --- main -------------------------------------------------------------- */
 
 static const char main_help[] =
@@ -620,8 +465,9 @@ static const char main_help[] =
 "them, and answer questions about them.\n"
 "\n"
 "Commands:\n"
-"  serve    serve the JSON API (foreground; SIGINT/SIGTERM stop it)\n"
-"  ingest   read captures (pb, http) into the database\n"
+"  serve    follow sources and serve the JSON API (foreground)\n"
+"  ingest   read captures (pb, http, har, jsonl, sdklog, .gz) into the\n"
+"           database\n"
 "  lookup   show the records of RequestIds\n"
 "  stats    count records by code, status, API or category\n"
 "  codes    list the error-code catalog\n"
@@ -635,7 +481,7 @@ main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {
-		{ "serve", cmd_serve }, { "ingest", cmd_ingest },
+		{ "serve", serve_main }, { "ingest", cmd_ingest },
 		{ "lookup", cmd_lookup }, { "stats", cmd_stats },
 		{ "codes", cmd_codes },
 	};

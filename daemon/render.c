@@ -192,3 +192,21 @@ fail:
 	json_decref(o);
 	return (NULL);
 }
+
+json_t *
+render_tally(const struct ingest_tally *t)
+{
+	json_t *rejects = json_array();
+	size_t i;
+
+	for (i = 0; rejects != NULL && i < t->nkept; i++)
+		json_array_append_new(rejects, json_pack("{s:s,s:I,s:s}",
+		    "source", t->kept[i].source, "offset",
+		    (json_int_t)t->kept[i].offset, "reason",
+		    t->kept[i].reason));
+	/* "o" steals the reference to rejects. */
+	return json_pack("{s:I,s:I,s:I,s:I,s:o*}", "accepted",
+	    (json_int_t)t->accepted, "duplicates", (json_int_t)t->duplicates,
+	    "rejected", (json_int_t)t->rejected, "responses",
+	    (json_int_t)t->responses, "rejects", rejects);
+}

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "catalog.h"
+#include "ingest.h"
 #include "store.h"
 
 /* A record with its catalog meaning and what to do. */
@@ -18,6 +19,12 @@ json_t *render_row(const struct store_row *row);
 
 /* One catalog row. */
 json_t *render_catalog_entry(const struct catalog_entry *e);
+
+/*
+ * An ingest summary: {"accepted":N,"duplicates":N,"rejected":N,
+ * "responses":N,"rejects":[{"source","offset","reason"}]}.
+ */
+json_t *render_tally(const struct ingest_tally *t);
 
 /* {"codes":[...]} for the whole catalog. */
 json_t *render_catalog(void);

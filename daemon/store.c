@@ -1361,3 +1361,113 @@ store_minutes_free(struct store_minute *rows, size_t n)
 	}
 	free(rows);
 }
+
+/* Deletes one record and its RequestId index entry. */
+static int
+expire_one(struct store *st, sqlite3_stmt *del[3], int64_t id,
+    const char *request_id, char **cause)
+{
+	int i, rc;
+
+	sqlite3_bind_int64(del[0], 1, ridindex_hash(request_id));
+	sqlite3_bind_int64(del[0], 2, id);
+	sqlite3_bind_text(del[1], 1, request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(del[1], 2, id);
+	sqlite3_bind_int64(del[2], 1, id);
+	for (i = 0; i < 3; i++) {
+		rc = sqlite3_step(del[i]);
+		sqlite3_reset(del[i]);
+		if (rc != SQLITE_DONE)
+			return db_fail(st, cause, "deleting an old record");
+	}
+	return 0;
+}
+
+/*
+ * Walks each code's oldest records through the (code_id, time_ms) index,
+ * so that finding them costs no scan of the table.
+ */
+static int
+expire_batch(struct store *st, int64_t before_ms, int max,
+    int64_t *deleted, char **cause)
+{
+	static const char *const sql[4] = {
+		"SELECT r.id, r.request_id FROM strings c"
+		" JOIN records r ON r.code_id = c.id"
+		" WHERE c.kind = 1 AND r.time_ms < ?1 LIMIT ?2",
+		"DELETE FROM rid_index WHERE h = ?1 AND id = ?2",
+		"DELETE FROM rid_overflow WHERE request_id = ?1 AND id = ?2",
+		"DELETE FROM records WHERE id = ?1",
+	};
+	sqlite3_stmt *s[4] = { NULL, NULL, NULL, NULL };
+	int i, rc = -1;
+
+	for (i = 0; i < 4; i++) {
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s[i], NULL) !=
+		    SQLITE_OK) {
+			db_fail(st, cause, "preparing retention");
+			goto out;
+		}
+	}
+	sqlite3_bind_int64(s[0], 1, before_ms);
+	sqlite3_bind_int(s[0], 2, max);
+	while ((rc = sqlite3_step(s[0])) == SQLITE_ROW) {
+		if (expire_one(st, s + 1, sqlite3_column_int64(s[0], 0),
+		    (const char *)sqlite3_column_text(s[0], 1), cause) == -1)
+			goto out;
+		(*deleted)++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_fail(st, cause, "finding old records");
+		goto out;
+	}
+	rc = 0;
+
+out:
+	for (i = 0; i < 4; i++)
+		sqlite3_finalize(s[i]);
+	return rc;
+}
+
+int
+store_expire(struct store *st, int64_t before_ms, int max,
+    int64_t *deleted, char **cause)
+{
+	*deleted = 0;
+	if (exec_sql(st, "BEGIN IMMEDIATE", cause) == -1)
+		return -1;
+	if (expire_batch(st, before_ms, max, deleted, cause) == -1) {
+		exec_sql(st, "ROLLBACK", NULL);
+		*deleted = 0;
+		return -1;
+	}
+	return exec_sql(st, "COMMIT", cause);
+}
+
+int
+store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
+    char **cause)
+{
+	static const char *const sql[2] = {
+		"DELETE FROM rollup_minute WHERE minute < min(?1,"
+		" (SELECT min(minute) FROM rollup_minute) + 60)",
+		"DELETE FROM responses_minute WHERE minute < min(?1,"
+		" (SELECT min(minute) FROM responses_minute) + 60)",
+	};
+	sqlite3_stmt *s;
+	int i, rc;
+
+	*deleted = 0;
+	for (i = 0; i < 2; i++) {
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) !=
+		    SQLITE_OK)
+			return db_fail(st, cause, "preparing rollup retention");
+		sqlite3_bind_int64(s, 1, minute_floor(before_ms));
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return db_fail(st, cause, "deleting old rollups");
+		*deleted += sqlite3_changes(st->db);
+	}
+	return 0;
+}

@@ -178,6 +178,18 @@ int store_minutes(struct store *st, int64_t from_ms, int64_t to_ms,
     char **cause);
 void store_minutes_free(struct store_minute *rows, size_t n);
 
+/*
+ * Retention, in its own transaction each call, so that ingestion waits for
+ * at most one small batch.  store_expire deletes up to max records older
+ * than before_ms (with their RequestId index entries) and sets *deleted;
+ * store_expire_rollups deletes rollup minutes older than before_ms, at
+ * most an hour of them per call.
+ */
+int store_expire(struct store *st, int64_t before_ms, int max,
+    int64_t *deleted, char **cause);
+int store_expire_rollups(struct store *st, int64_t before_ms,
+    int64_t *deleted, char **cause);
+
 /* Totals for health and summaries. */
 struct store_totals {
 	int64_t records;

@@ -471,9 +471,10 @@ def free_port():
 class Daemon:
     """`kmswatch serve` on loopback; stderr goes to a file beside the db."""
 
-    def __init__(self, db, workdir):
+    def __init__(self, db, workdir, args=()):
         self.db = db
         self.workdir = workdir
+        self.args = list(args)
         self.proc = None
         self.port = None
         self.stderr_path = None
@@ -487,7 +488,7 @@ class Daemon:
             with open(self.stderr_path, "wb") as err:
                 self.proc = subprocess.Popen(
                     [str(BINARY), "serve", "--db", str(self.db),
-                     "--listen", "127.0.0.1:%d" % port],
+                     "--listen", "127.0.0.1:%d" % port] + self.args,
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=err)
             self.port = port
@@ -554,8 +555,8 @@ def make_daemon(tmp_path):
     """Starts extra daemons (db path -> Daemon); kills leftovers."""
     started = []
 
-    def make(db):
-        d = Daemon(db, tmp_path)
+    def make(db, *args):
+        d = Daemon(db, tmp_path, args)
         d.start()
         started.append(d)
         return d

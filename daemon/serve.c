@@ -1,0 +1,239 @@
+/*
+ * serve.c - `kmswatch serve`: options and config, then the writer thread
+ * (follow.c) and the HTTP API (api.c), then signals until the stop.
+ *
+ * The main thread only waits for signals: SIGINT and SIGTERM stop the
+ * daemon (the API first, so no push is left half-done, then the writer,
+ * which finishes its batch), SIGHUP reloads the followed sources from the
+ * config file without losing any file's position.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "config.h"
+#include "follow.h"
+#include "log.h"
+#include "serve.h"
+
+enum { SERVE_USAGE = 2, SERVE_FAIL = 3 };
+
+#define SERVE_WATCH_MAX 64
+
+static const char serve_help[] =
+"Usage: kmswatch serve [OPTIONS]\n"
+"Follow the configured sources and serve the JSON API, in the foreground,\n"
+"until SIGINT or SIGTERM.  SIGHUP reloads the sources from the config.\n"
+"\n"
+"  --config FILE          INI file; see examples/kmswatch.ini\n"
+"  --db FILE              database (default " CONFIG_DEFAULT_DB ")\n"
+"  --listen HOST:PORT     address to listen on (default "
+    CONFIG_DEFAULT_LISTEN ")\n"
+"  --watch PATH[:FORMAT]  follow a file, glob or directory (repeatable);\n"
+"                         FORMAT is pb, http, har, jsonl or sdklog\n"
+"  --log-level LEVEL      error, warning, info or debug (default info)\n"
+"\n"
+"Options given on the command line override the config file.\n";
+
+struct serve_opts {
+	const char *config, *db, *listen, *level;
+	const char *watch[SERVE_WATCH_MAX];
+	int nwatch;
+};
+
+static int
+usage(const char *msg)
+{
+	fprintf(stderr, "kmswatch serve: %s\nTry 'kmswatch serve --help'.\n",
+	    msg);
+	return SERVE_USAGE;
+}
+
+static int
+parse_opts(int argc, char **argv, struct serve_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'd': o->db = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'v': o->level = optarg; break;
+		case 'w':
+			if (o->nwatch == SERVE_WATCH_MAX)
+				return usage("too many --watch options");
+			o->watch[o->nwatch++] = optarg;
+			break;
+		case 'h': fputs(serve_help, stdout); exit(0);
+		default: return usage("unknown option");
+		}
+	}
+	if (optind != argc)
+		return usage("unexpected argument");
+	return 0;
+}
+
+/*
+ * Builds the configuration: defaults, then the file, then the command
+ * line.  Also what SIGHUP does, for the sources.
+ */
+static int
+load_config(const struct serve_opts *o, struct config *cfg, char **cause)
+{
+	int i;
+
+	if (config_defaults(cfg) == -1)
+		goto nomem;
+	if (o->config != NULL && config_load(cfg, o->config, cause) == -1)
+		return -1;
+	for (i = 0; i < o->nwatch; i++) {
+		if (config_add_watch(cfg, o->watch[i], cause) == -1)
+			return -1;
+	}
+	if ((o->db != NULL && config_set(&cfg->db, o->db) == -1) ||
+	    (o->listen != NULL && config_set(&cfg->listen, o->listen) == -1) ||
+	    (o->level != NULL && config_set(&cfg->log_level, o->level) == -1))
+		goto nomem;
+	return 0;
+
+nomem:
+	if (cause != NULL)
+		*cause = strdup("out of memory");
+	return -1;
+}
+
+static void
+reload(const struct serve_opts *o, struct follow *fw)
+{
+	struct config cfg;
+	char *cause = NULL;
+
+	if (load_config(o, &cfg, &cause) == -1) {
+		log_msg(LOG_ERROR, "serve: reload refused, keeping the old "
+		    "sources: %s", cause != NULL ? cause : "out of memory");
+		free(cause);
+	} else if (follow_reload(fw, cfg.sources, cfg.nsources) == -1)
+		log_msg(LOG_ERROR, "serve: reload failed: out of memory");
+	else
+		log_msg(LOG_INFO, "serve: reloaded sources=%zu", cfg.nsources);
+	config_free(&cfg);
+}
+
+/* Waits for signals; returns the one that stops the daemon. */
+static int
+wait_signals(const sigset_t *set, const struct serve_opts *o,
+    struct follow *fw)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return sig;
+		reload(o, fw);
+	}
+}
+
+static int
+start(const struct config *cfg, const char *host, uint16_t port,
+    struct follow **fw, struct api **api)
+{
+	struct follow_config fc = { cfg->db, cfg->sources, cfg->nsources,
+	    cfg->retention_ms, cfg->rollup_retention_ms };
+	struct api_config ac = { host, port, cfg->db, 0, NULL, 0, 0 };
+	char *cause = NULL;
+
+	if (follow_start(&fc, fw, &cause) == -1) {
+		log_msg(LOG_ERROR, "serve: cannot open db=%s: %s", cfg->db,
+		    cause != NULL ? cause : "out of memory");
+		free(cause);
+		return -1;
+	}
+	log_msg(LOG_INFO, "serve: writer started db=%s sources=%zu", cfg->db,
+	    cfg->nsources);
+	ac.writer = *fw;
+	ac.push_enabled = cfg->push_enabled;
+	ac.push_max_body = cfg->push_max_body;
+	if (api_start(&ac, api, &cause) == -1) {
+		log_msg(LOG_ERROR, "serve: cannot start the API listen=%s: %s",
+		    cfg->listen, cause != NULL ? cause : "out of memory");
+		free(cause);
+		follow_stop(*fw);
+		return -1;
+	}
+	return 0;
+}
+
+int
+serve_main(int argc, char **argv)
+{
+	struct serve_opts o;
+	struct config cfg;
+	struct follow *fw = NULL;
+	struct api *api = NULL;
+	enum log_level level;
+	char *host = NULL, *cause = NULL;
+	uint16_t port;
+	sigset_t set;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	memset(&cfg, 0, sizeof cfg);
+	if ((rc = parse_opts(argc, argv, &o)) != 0)
+		return rc;
+	rc = SERVE_USAGE;
+	if (load_config(&o, &cfg, &cause) == -1) {
+		fprintf(stderr, "kmswatch serve: %s\n",
+		    cause != NULL ? cause : "out of memory");
+		goto out;
+	}
+	if (log_parse_level(cfg.log_level, &level) == -1) {
+		fprintf(stderr, "kmswatch serve: unknown log level \"%s\"\n",
+		    cfg.log_level);
+		goto out;
+	}
+	log_set_level(level);
+	if (config_parse_listen(cfg.listen, &host, &port, &cause) == -1) {
+		rc = usage(cause);
+		goto out;
+	}
+
+	/* Block the signals before any thread starts, so that all inherit. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = SERVE_FAIL;
+	if (start(&cfg, host, port, &fw, &api) == -1)
+		goto out;
+	log_msg(LOG_INFO, "serve: stopping signal=%s",
+	    strsignal(wait_signals(&set, &o, fw)));
+	api_stop(api);
+	follow_stop(fw);
+	log_msg(LOG_INFO, "serve: stopped");
+	rc = 0;
+
+out:
+	free(cause);
+	free(host);
+	config_free(&cfg);
+	return rc;
+}
