@@ -35,12 +35,14 @@ static const char serve_help[] =
     CONFIG_DEFAULT_LISTEN ")\n"
 "  --watch PATH[:FORMAT]  follow a file, glob or directory (repeatable);\n"
 "                         FORMAT is pb, http, har, jsonl or sdklog\n"
+"  --retention DURATION   delete records older than this (30d, 12h; 0\n"
+"                         keeps them all; default 30d)\n"
 "  --log-level LEVEL      error, warning, info or debug (default info)\n"
 "\n"
 "Options given on the command line override the config file.\n";
 
 struct serve_opts {
-	const char *config, *db, *listen, *level;
+	const char *config, *db, *listen, *level, *retention;
 	const char *watch[SERVE_WATCH_MAX];
 	int nwatch;
 };
@@ -62,6 +64,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "retention", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -73,6 +76,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'd': o->db = optarg; break;
 		case 'l': o->listen = optarg; break;
 		case 'v': o->level = optarg; break;
+		case 'r': o->retention = optarg; break;
 		case 'w':
 			if (o->nwatch == SERVE_WATCH_MAX)
 				return usage("too many --watch options");
@@ -103,6 +107,13 @@ load_config(const struct serve_opts *o, struct config *cfg, char **cause)
 	for (i = 0; i < o->nwatch; i++) {
 		if (config_add_watch(cfg, o->watch[i], cause) == -1)
 			return -1;
+	}
+	if (o->retention != NULL &&
+	    config_parse_duration(o->retention, &cfg->retention_ms) == -1) {
+		if (cause != NULL && asprintf(cause, "--retention \"%s\" is "
+		    "not a duration (30d, 12h, 90m, 45s, 0)", o->retention) == -1)
+			*cause = NULL;
+		return -1;
 	}
 	if ((o->db != NULL && config_set(&cfg->db, o->db) == -1) ||
 	    (o->listen != NULL && config_set(&cfg->listen, o->listen) == -1) ||

@@ -298,3 +298,34 @@ def test_exactly_once_across_sigkill(make_daemon, tmp_path, seed):
     assert sorted(got) == sorted(ids)       # nothing lost, nothing twice
     assert ok == oks                        # 2xx counted exactly once
     assert rejects == 0                     # no cut message taken as bad
+
+
+def test_retention_deletes_old_records_keeps_rollups(kmswatch, make_daemon,
+                                                      tmp_path):
+    # Older than the records' 30 days, younger than the rollups' 400.
+    old_date = time.strftime("%a, %d %b %Y %H:%M:%S GMT",
+                             time.gmtime(time.time() - 60 * 86400))
+    new_date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+    cap = tmp_path / "ret.http"
+    cap.write_bytes(
+        http_exchange("Decrypt", 409, encode_error(
+            0, "Rejected.Disabled", MSG, "RET-OLD-0001"), date=old_date)
+        + http_exchange("Decrypt", 409, encode_error(
+            0, "Rejected.Disabled", MSG, "RET-NEW-0001"), date=new_date))
+    db = tmp_path / "ret.db"
+    assert kmswatch("ingest", "--db", db, cap).rc == 0
+    d = make_daemon(db, "--retention", "30d")
+    deadline = time.monotonic() + VISIBLE_TIMEOUT_S
+    while found(d.client, "RET-OLD-0001") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not found(d.client, "RET-OLD-0001")
+    assert found(d.client, "RET-NEW-0001")
+    # The per-minute rollups are kept longer (400 days by default).
+    status, _, stats = d.client.get("/api/v1/stats?by=code")
+    assert status == 200 and stats["total"] == 2
+    assert "expired records=1" in d.stderr()
+
+
+def test_bad_retention_option_is_a_usage_error(kmswatch, tmp_path):
+    res = kmswatch("serve", "--db", tmp_path / "x.db", "--retention", "soon")
+    assert res.rc == 2 and "--retention" in res.stderr
