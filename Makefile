@@ -9,7 +9,7 @@
 # CI=true (as .ci/run sets it) turns warnings into errors.
 
 CC      ?= cc
-PKGS    := libprotobuf-c sqlite3 libmicrohttpd jansson inih
+PKGS    := libprotobuf-c sqlite3 libmicrohttpd jansson inih zlib
 OPT     ?= -O2 -g
 WERROR  := $(if $(CI),-Werror,)
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) \
@@ -21,7 +21,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread -lm
 # Debian packages, for the build and for the tests.
 DEB_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev \
             libsqlite3-dev libmicrohttpd-dev libjansson-dev libcmocka-dev \
-            libinih-dev \
+            libinih-dev zlib1g-dev libjs-dygraphs \
             python3 python3-pytest sqlite3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -29,7 +29,8 @@ PROTO_C := build/proto/kms_error.pb-c.c
 PROTO_H := build/proto/kms_error.pb-c.h
 SRCS    := $(wildcard parsers/*.c) $(wildcard daemon/*.c)
 LIBSRCS := $(filter-out daemon/main.c,$(SRCS))
-GENOBJS := build/obj/proto/kms_error.pb-c.o build/obj/schema_sql.o
+GENOBJS := build/obj/proto/kms_error.pb-c.o build/obj/schema_sql.o \
+           build/obj/assets_data.o
 OBJS    := $(SRCS:%.c=build/obj/%.o) $(GENOBJS)
 LIBOBJS := $(LIBSRCS:%.c=build/obj/%.o) $(GENOBJS)
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
@@ -49,9 +50,12 @@ deps:
 	        $$missing >/dev/null || exit 1; \
 	fi
 
-$(PROTO_C) $(PROTO_H): proto/kms_error.proto
+# One protoc-c run writes both files; the header rides on the source.
+$(PROTO_C): proto/kms_error.proto
 	@mkdir -p build
 	protoc-c --c_out=build $<
+
+$(PROTO_H): $(PROTO_C)
 
 # Migrations are compiled in, so the binary needs no files beside it.
 build/schema_sql.c: schema/embed.sh $(sort $(wildcard schema/*.sql))
@@ -59,6 +63,26 @@ build/schema_sql.c: schema/embed.sh $(sort $(wildcard schema/*.sql))
 	sh schema/embed.sh $(sort $(wildcard schema/*.sql)) > $@
 
 build/obj/schema_sql.o: build/schema_sql.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The dashboard is compiled in too: dashboards/web/ and Debian's Dygraph.
+DYGRAPHS   := /usr/share/javascript/dygraphs
+WEB_FILES  := $(sort $(wildcard dashboards/web/*))
+WEB_VENDOR := $(DYGRAPHS)/dygraph.min.js $(DYGRAPHS)/dygraph.min.css
+
+build/assets_data.c: dashboards/embed.sh $(WEB_FILES) $(WEB_VENDOR)
+	@mkdir -p build
+	sh dashboards/embed.sh dashboards/web/index.html \
+	    --prefix /static/ $(filter-out %/index.html,$(WEB_FILES)) \
+	    --prefix /static/vendor/ $(WEB_VENDOR) > $@.tmp
+	mv $@.tmp $@
+
+$(WEB_VENDOR):
+	@echo "$@ is missing: run make deps (Debian's libjs-dygraphs)" >&2
+	@exit 1
+
+build/obj/assets_data.o: build/assets_data.c daemon/assets.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -77,9 +101,11 @@ build/tests/%: tests/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The sample captures are dated 2026-12-03: keep them whatever their age.
 run: deps
 	$(MAKE) build/kmswatch
-	build/kmswatch serve --db kmswatch.db --listen 127.0.0.1:8080
+	build/kmswatch serve --db kmswatch.db --listen 127.0.0.1:8080 \
+	    --retention 0
 
 unit: $(TESTS)
 	@rc=0; for t in $(TESTS); do echo "== $$t"; $$t || rc=1; done; exit $$rc

@@ -41,6 +41,7 @@
 
 #include "api.h"
 #include "api_int.h"
+#include "assets.h"
 #include "log.h"
 #include "render.h"
 #include "store.h"
@@ -652,6 +653,10 @@ api_group(enum store_group_by by, const struct store_group *g,
 		share = round((double)g->count * 10000 / (double)total) /
 		    10000;
 	/* "o" steals key, also when json_pack fails. */
+	if (by == STORE_BY_API)
+		return (json_pack("{s:o,s:I,s:f,s:I}", "key", key,
+		    "count", (json_int_t)g->count, "share", share,
+		    "responses", (json_int_t)g->responses));
 	return (json_pack("{s:o,s:I,s:f}", "key", key,
 	    "count", (json_int_t)g->count, "share", share));
 }
@@ -696,12 +701,14 @@ api_get_stats(struct api_req *r, struct store *st, const char *rest)
 	enum store_group_by	 by;
 	struct store_group	*groups = NULL;
 	size_t			 n = 0;
+	const char		*code = NULL;
 	int64_t			 from, to, top, total = 0;
 	char			*cause = NULL;
 
 	(void)rest;
 	if (api_arg_by(r, &by) != 0 ||
 	    api_arg_int(r, "top", 1, API_TOP_MAX, API_TOP_MAX, &top) != 0 ||
+	    api_arg_filter(r, "code", &code) != 0 ||
 	    api_arg_window(r, 0, MINUTE_MS, &from, &to) != 0)
 		return (-1);
 
@@ -710,7 +717,8 @@ api_get_stats(struct api_req *r, struct store *st, const char *rest)
 	 * last month must show numbers on the first call.  The store rounds
 	 * to whole minutes too; from and to echo that.
 	 */
-	if (store_stats(st, from, to, by, &groups, &n, &total, &cause) != 0)
+	if (store_stats(st, from, to, by, code, &groups, &n, &total,
+	    &cause) != 0)
 		return (api_fail_store(r, "stats", cause));
 
 	r->body = api_stats_body(by, from, to, total, groups,
@@ -905,7 +913,7 @@ static const char *const api_params_errors[] = {
 	"code", "status", "api", "from", "to", "limit", "cursor", NULL
 };
 static const char *const api_params_stats[] = {
-	"from", "to", "by", "top", NULL
+	"from", "to", "by", "top", "code", NULL
 };
 static const char *const api_params_timeseries[] = {
 	"from", "to", "step", "code", NULL
@@ -1174,6 +1182,35 @@ api_first_call(struct api *api, struct MHD_Connection *conn,
 }
 
 /*
+ * The dashboard's files, from the table built into the binary.  The page
+ * loads nothing from elsewhere; the policy says so to the browser.
+ */
+static enum MHD_Result
+api_send_asset(struct api_req *r, const struct asset *a)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+
+	resp = MHD_create_response_from_buffer(a->len, (void *)a->data,
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return (MHD_NO);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* Dygraph sets inline styles: style-src needs 'unsafe-inline'. */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'self'; img-src 'self' data:; style-src 'self' "
+	    "'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+	    "frame-ancestors 'none'");
+	r->status = MHD_HTTP_OK;
+	ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return (ret);
+}
+
+/*
  * libmicrohttpd calls this first with the headers only, then once per
  * piece of body, then a last time with *upload_data_size 0.  A response
  * queued before the last call stops it from reading the request, so it
@@ -1184,6 +1221,7 @@ api_handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
+	const struct asset	*asset;
 	struct api_upload	*up;
 	struct api_req		 r;
 	enum MHD_Result		 ret;
@@ -1205,6 +1243,13 @@ api_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	r.method = method;
 	r.url = url;
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
+	if (up == NULL && (asset = assets_find(url)) != NULL &&
+	    (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)) {
+		ret = api_send_asset(&r, asset);
+		api_log_served(&r);
+		return (ret);
+	}
 	if (up != NULL && up->too_big)
 		api_fail(&r, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 		    "the request body is over the limit of %zu bytes",

@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "catalog.h"
+#include "gzip.h"
 #include "hash.h"
 #include "ingest.h"
 
@@ -284,10 +284,10 @@ resume_point(struct ingest_ctx *c, const uint8_t *buf, size_t len,
 }
 
 /*
- * Ingests a named file's bytes, remembering how far it was read, so that
- * reading it again stores nothing twice.  Records are deduplicated by
- * RequestId anyway; the position keeps 2xx response counts and rejects
- * from being added again.
+ * Ingests a named input held whole in memory (an inflated .gz file),
+ * remembering how far it was read, so that reading it again stores
+ * nothing twice.  Records are deduplicated by RequestId anyway; the
+ * position keeps 2xx response counts and rejects from being added again.
  */
 static int
 ingest_tracked(struct store *st, const char *source, enum format fmt,
@@ -305,6 +305,129 @@ ingest_tracked(struct store *st, const char *source, enum format fmt,
 	if (resume_point(&c, buf, len, cause) == -1)
 		return -1;
 	return run_at(&c, fmt, buf, len, 0, 1, &consumed, cause);
+}
+
+static ssize_t
+read_at(int fd, uint8_t *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = pread(fd, buf + got, len - got, off + (off_t)got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? (ssize_t)got : -1;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * Reads a regular file a chunk at a time, so that memory stays bounded by
+ * the chunk (and the largest single message) whatever the file's size.
+ * Each chunk is stored with the position after it.
+ */
+static int
+ingest_chunks(struct ingest_ctx *c, int fd, off_t size, enum format fmt,
+    uint8_t **buf, size_t *cap, char **cause)
+{
+	size_t want = INGEST_CHUNK, consumed;
+	off_t off = 0;
+	uint8_t *grown;
+	ssize_t n;
+
+	while (off < size) {
+		if (*cap < want) {
+			if ((grown = realloc(*buf, want)) == NULL)
+				goto nomem;
+			*buf = grown;
+			*cap = want;
+		}
+		if ((n = read_at(fd, *buf, want, off)) <= 0)
+			break;
+		if (run_at(c, fmt, *buf, (size_t)n, (uint64_t)off,
+		    off + n >= size, &consumed, cause) == -1)
+			return -1;
+		off += (off_t)consumed;
+		/* A message longer than the chunk: read a bigger one. */
+		if (consumed == 0 && want < INGEST_CHUNK_MAX)
+			want *= 2;
+		else if (consumed == 0)
+			break;
+	}
+	return 0;
+
+nomem:
+	set_cause(cause, "%s: out of memory reading it", c->source);
+	return -1;
+}
+
+/* A .gz file: inflated whole (up to INGEST_GZ_MAX), then ingested. */
+static int
+ingest_gz(struct store *st, const char *source, int fd, off_t size,
+    enum format fmt, int64_t now_ms, struct ingest_tally *tally,
+    char **cause)
+{
+	uint8_t *in = NULL, *out = NULL;
+	size_t out_len;
+	const char *why;
+	int rc = -1;
+
+	if ((in = malloc((size_t)size)) == NULL ||
+	    read_at(fd, in, (size_t)size, 0) != size) {
+		set_cause(cause, "%s: cannot read it whole", source);
+		goto out;
+	}
+	if (gzip_inflate(in, (size_t)size, INGEST_GZ_MAX, &out, &out_len,
+	    &why) == -1) {
+		set_cause(cause, "%s: gzip: %s", source, why);
+		goto out;
+	}
+	rc = ingest_tracked(st, source, fmt, out, out_len, now_ms, tally,
+	    cause);
+
+out:
+	free(in);
+	free(out);
+	return rc;
+}
+
+/* A regular file, read in chunks from its start, position tracked. */
+static int
+ingest_regular(struct store *st, const char *source, int fd, off_t size,
+    enum format fmt, int64_t now_ms, struct ingest_tally *tally,
+    char **cause)
+{
+	struct store_input pos = { 0 };
+	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL, &pos, 0 };
+	uint8_t *buf = NULL;
+	size_t cap = INGEST_DETECT_LEN;
+	ssize_t n;
+	int rc = -1;
+
+	if ((buf = malloc(cap)) == NULL ||
+	    (n = read_at(fd, buf, cap, 0)) < 0) {
+		set_cause(cause, "%s: %s", source, buf == NULL ?
+		    "out of memory" : strerror(errno));
+		goto out;
+	}
+	if (gzip_is(buf, (size_t)n)) {
+		free(buf);
+		return ingest_gz(st, source, fd, size, fmt, now_ms, tally,
+		    cause);
+	}
+	if (n == 0 || pick_format(source, buf, (size_t)n, &fmt, cause) == -1 ||
+	    resume_point(&c, buf, (size_t)n, cause) == -1) {
+		rc = n == 0 ? 0 : -1;
+		goto out;
+	}
+	rc = ingest_chunks(&c, fd, size, fmt, &buf, &cap, cause);
+
+out:
+	free(buf);
+	return rc;
 }
 
 /* Reads all of fd into a malloc'd buffer (for pipes and stdin). */
@@ -342,54 +465,46 @@ fail:
 	return -1;
 }
 
-/*
- * A regular file is mapped rather than read: the parsers see one span and
- * the kernel pages it in as they go, whatever the file's size.
- */
 int
 ingest_file(struct store *st, const char *path, const char *source,
     enum format fmt, int64_t now_ms, struct ingest_tally *tally,
     char **cause)
 {
-	int fd, rc, stdin_input = strcmp(path, "-") == 0;
 	uint8_t *buf = NULL;
 	struct stat sb;
 	size_t len = 0;
-	void *map = MAP_FAILED;
-
-	fd = stdin_input ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1 || fstat(fd, &sb) == -1)
-		goto io_fail;
-	if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
-		len = (size_t)sb.st_size;
-		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED)
-			goto io_fail;
-		madvise(map, len, MADV_SEQUENTIAL);
-		buf = map;
-	} else if (!S_ISREG(sb.st_mode) && read_all(fd, &buf, &len) == -1)
-		goto io_fail;
+	int fd, rc;
 
 	/* Standard input cannot be recognised when read again. */
-	if (stdin_input)
+	if (strcmp(path, "-") == 0) {
+		if (read_all(STDIN_FILENO, &buf, &len) == -1) {
+			set_cause(cause, "-: %s", strerror(errno));
+			return -1;
+		}
 		rc = ingest_buffer(st, source != NULL ? source : "-", fmt, buf,
 		    len, now_ms, tally, cause);
-	else
-		rc = ingest_tracked(st, source != NULL ? source : path, fmt,
-		    buf, len, now_ms, tally, cause);
-	if (map != MAP_FAILED)
-		munmap(map, len);
-	else
 		free(buf);
-	if (!stdin_input)
-		close(fd);
-	return rc;
+		return rc;
+	}
 
-io_fail:
-	set_cause(cause, "%s: %s", path, strerror(errno));
-	if (fd != -1 && !stdin_input)
-		close(fd);
-	return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &sb) == -1) {
+		set_cause(cause, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (S_ISREG(sb.st_mode))
+		rc = ingest_regular(st, source != NULL ? source : path, fd,
+		    sb.st_size, fmt, now_ms, tally, cause);
+	else if ((rc = read_all(fd, &buf, &len)) == -1)
+		set_cause(cause, "%s: %s", path, strerror(errno));
+	else
+		rc = ingest_buffer(st, source != NULL ? source : path, fmt,
+		    buf, len, now_ms, tally, cause);
+	free(buf);
+	close(fd);
+	return rc;
 }
 
 void

@@ -32,6 +32,14 @@ struct ingest_tally {
 /* Records per transaction. */
 #define INGEST_BATCH 50000
 
+/* Bytes read from a file at a time, and the largest message waited for. */
+#define INGEST_CHUNK (4 << 20)
+#define INGEST_CHUNK_MAX (64 << 20)
+
+/* Bytes read to detect a format; the largest .gz file inflated. */
+#define INGEST_DETECT_LEN 4096
+#define INGEST_GZ_MAX ((size_t)1 << 30)
+
 /*
  * Parses buf[0..len) as fmt (FORMAT_UNKNOWN: detect it) and stores what
  * it holds under the name source, adding to *tally.  Records without a
@@ -45,7 +53,9 @@ int ingest_buffer(struct store *st, const char *source, enum format fmt,
 
 /*
  * Same, for a file path ("-" reads standard input).  The records' source
- * is source when not NULL, else the path.
+ * is source when not NULL, else the path.  A regular file is read a chunk
+ * at a time with its position stored as it goes, so that reading it again
+ * stores nothing twice; a gzip file is inflated first.
  */
 int ingest_file(struct store *st, const char *path, const char *source,
     enum format fmt, int64_t now_ms, struct ingest_tally *tally,

@@ -79,7 +79,8 @@ static const char ingest_help[] =
 "Read captures of Dedicated KMS traffic into the database.\n"
 "\n"
 "  --db FILE        database (default " CONFIG_DEFAULT_DB ")\n"
-"  --format FMT     pb or http (default: detected from the first bytes)\n"
+"  --format FMT     pb, http, har, jsonl or sdklog (default: detected\n"
+"                   from the first bytes; gzip files are inflated first)\n"
 "  --source NAME    name stored as each record's source (default: path)\n"
 "  --json           print the summary as JSON\n"
 "  --strict         exit 1 when any input was rejected\n"
@@ -136,8 +137,8 @@ ingest_parse(int argc, char **argv, struct ingest_opts *o)
 		case 'S': o->strict = 1; break;
 		case 'f':
 			if ((o->fmt = format_from_name(optarg)) == FORMAT_UNKNOWN)
-				return usage_error("ingest",
-				    "--format must be pb or http");
+				return usage_error("ingest", "--format must be "
+				    "pb, http, har, jsonl or sdklog");
 			break;
 		case 'h': fputs(ingest_help, stdout); exit(0);
 		default: return usage_error("ingest", "unknown option");
@@ -414,7 +415,8 @@ cmd_stats(int argc, char **argv)
 		return rc;
 	if (store_open(o.db, STORE_READ, &st, &cause) == -1)
 		return fail(o.db, cause);
-	rc = store_stats(st, o.from, o.to, o.by, &groups, &n, &total, &cause);
+	rc = store_stats(st, o.from, o.to, o.by, NULL, &groups, &n, &total,
+	    &cause);
 	store_close(st);
 	if (rc == -1)
 		return fail("stats", cause);

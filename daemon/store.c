@@ -1057,33 +1057,46 @@ minute_ceil(int64_t ms)
 	return minute_floor(ms) + (ms % 60000 != 0);
 }
 
-static const char *
-stats_sql(enum store_group_by by)
+/*
+ * The stats query for a grouping; filter is "" or a condition on code_id
+ * (bound as ?3) for the inner selects.  By API, each group also gets the
+ * 2xx responses seen for that API in the range.
+ */
+static void
+stats_sql(enum store_group_by by, const char *filter, char *sql,
+    size_t size)
 {
+	static const char range[] = " FROM rollup_minute WHERE minute >= ?1"
+	    " AND minute < ?2";
+
 	switch (by) {
 	case STORE_BY_STATUS:
-		return "SELECT CAST(status AS TEXT), sum(count) AS n"
-		    " FROM rollup_minute WHERE minute >= ?1 AND minute < ?2"
-		    " GROUP BY status ORDER BY n DESC, status";
+		snprintf(sql, size, "SELECT CAST(status AS TEXT), sum(count)"
+		    " AS n, 0%s%s GROUP BY status ORDER BY n DESC, status",
+		    range, filter);
+		break;
 	case STORE_BY_API:
-		return "SELECT coalesce(s.value, ''), t.n FROM (SELECT api_id,"
-		    " sum(count) AS n FROM rollup_minute WHERE minute >= ?1"
-		    " AND minute < ?2 GROUP BY api_id) t"
+		snprintf(sql, size, "SELECT coalesce(s.value, ''), t.n,"
+		    " coalesce(o.n, 0) FROM (SELECT api_id, sum(count) AS n%s%s"
+		    " GROUP BY api_id) t LEFT JOIN (SELECT api_id, sum(count)"
+		    " AS n FROM responses_minute WHERE minute >= ?1 AND"
+		    " minute < ?2 GROUP BY api_id) o ON o.api_id = t.api_id"
 		    " LEFT JOIN strings s ON s.id = t.api_id"
-		    " ORDER BY t.n DESC, 1";
+		    " ORDER BY t.n DESC, 1", range, filter);
+		break;
 	case STORE_BY_CATEGORY:
-		return "SELECT s.value, sum(t.n) AS m FROM (SELECT category_id,"
-		    " sum(count) AS n FROM rollup_minute WHERE minute >= ?1"
-		    " AND minute < ?2 GROUP BY category_id) t"
-		    " JOIN strings s ON s.id = t.category_id"
-		    " GROUP BY s.value ORDER BY m DESC, 1";
+		snprintf(sql, size, "SELECT s.value, sum(t.n) AS m, 0 FROM"
+		    " (SELECT category_id, sum(count) AS n%s%s GROUP BY"
+		    " category_id) t JOIN strings s ON s.id = t.category_id"
+		    " GROUP BY s.value ORDER BY m DESC, 1", range, filter);
+		break;
 	case STORE_BY_CODE:
 	default:
-		return "SELECT s.value, t.n FROM (SELECT code_id,"
-		    " sum(count) AS n FROM rollup_minute WHERE minute >= ?1"
-		    " AND minute < ?2 GROUP BY code_id) t"
-		    " JOIN strings s ON s.id = t.code_id"
-		    " ORDER BY t.n DESC, 1";
+		snprintf(sql, size, "SELECT s.value, t.n, 0 FROM (SELECT"
+		    " code_id, sum(count) AS n%s%s GROUP BY code_id) t"
+		    " JOIN strings s ON s.id = t.code_id ORDER BY t.n DESC, 1",
+		    range, filter);
+		break;
 	}
 }
 
@@ -1103,6 +1116,7 @@ groups_push(sqlite3_stmt *s, struct store_group **groups, size_t *n,
 	key = sqlite3_column_text(s, 0);
 	(*groups)[*n].key = strdup(key != NULL ? (const char *)key : "");
 	(*groups)[*n].count = sqlite3_column_int64(s, 1);
+	(*groups)[*n].responses = sqlite3_column_int64(s, 2);
 	if ((*groups)[*n].key == NULL)
 		return -1;
 	(*n)++;
@@ -1111,9 +1125,10 @@ groups_push(sqlite3_stmt *s, struct store_group **groups, size_t *n,
 
 int
 store_stats(struct store *st, int64_t from_ms, int64_t to_ms,
-    enum store_group_by by, struct store_group **groups, size_t *n,
-    int64_t *total, char **cause)
+    enum store_group_by by, const char *code, struct store_group **groups,
+    size_t *n, int64_t *total, char **cause)
 {
+	char sql[1024];
 	sqlite3_stmt *s;
 	size_t cap = 0;
 	int rc;
@@ -1121,11 +1136,14 @@ store_stats(struct store *st, int64_t from_ms, int64_t to_ms,
 	*groups = NULL;
 	*n = 0;
 	*total = 0;
-	if (sqlite3_prepare_v2(st->db, stats_sql(by), -1, &s, NULL) !=
-	    SQLITE_OK)
+	stats_sql(by, code != NULL ? " AND code_id = (SELECT id FROM strings"
+	    " WHERE kind = 1 AND value = ?3)" : "", sql, sizeof sql);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, cause, "preparing stats query");
 	sqlite3_bind_int64(s, 1, minute_floor(from_ms));
 	sqlite3_bind_int64(s, 2, minute_ceil(to_ms));
+	if (code != NULL)
+		sqlite3_bind_text(s, 3, code, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (groups_push(s, groups, n, &cap) == -1) {
 			set_cause(cause, "out of memory counting groups");

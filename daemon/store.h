@@ -131,15 +131,17 @@ enum store_group_by {
 struct store_group {
 	char *key;			/* status as decimal; "" for no api */
 	int64_t count;
+	int64_t responses;		/* by API: 2xx responses seen */
 };
 
 /*
  * Counts in [from, to) by key, largest first, read from the per-minute
- * rollups: from is rounded down and to up to whole minutes.
+ * rollups: from is rounded down and to up to whole minutes.  code, when
+ * not NULL, counts only that code.
  */
 int store_stats(struct store *st, int64_t from_ms, int64_t to_ms,
-    enum store_group_by by, struct store_group **groups, size_t *n,
-    int64_t *total, char **cause);
+    enum store_group_by by, const char *code, struct store_group **groups,
+    size_t *n, int64_t *total, char **cause);
 void store_groups_free(struct store_group *groups, size_t n);
 
 /* One non-empty bucket of a time series. */

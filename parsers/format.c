@@ -1,19 +1,26 @@
 /*
  * format.c - the input formats kmswatch reads: their names, their
  * detection from the first bytes of an input, and the dispatch to the
- * parser of each (pb.c, http.c).
+ * parser of each (pb.c, http.c, har.c, jsonl.c, sdklog.c).
  *
  * This module owns only the choice of parser; the parsers own their
  * syntax.  Detection looks at the start line of HTTP, and at the first
  * frame of pb: its length, its first tag and, when the whole frame is at
- * hand, whether it decodes.
+ * hand, whether it decodes.  The text formats are recognised by their
+ * own modules (har_detect, jsonl_detect, sdklog_detect).  The order of
+ * the tests matters: JSON can read as a pb frame ('{' as a length, '"' as
+ * tag 4), so HAR and JSON lines come before pb, and the log test, the
+ * loosest, comes last.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "format.h"
+#include "har.h"
 #include "http.h"
+#include "jsonl.h"
 #include "pb.h"
+#include "sdklog.h"
 
 #define METHOD_MAX	20	/* longest request method we recognise */
 
@@ -23,13 +30,16 @@ static const struct {
 } format_names[] = {
 	{ FORMAT_PB, "pb" },
 	{ FORMAT_HTTP, "http" },
+	{ FORMAT_HAR, "har" },
+	{ FORMAT_JSONL, "jsonl" },
+	{ FORMAT_SDKLOG, "sdklog" },
 };
 
 #define FORMAT_COUNT (sizeof(format_names) / sizeof(format_names[0]))
 
 /*
- * The name of fmt: "pb" or "http".  Returns NULL for FORMAT_UNKNOWN and
- * any other value.
+ * The name of fmt: "pb", "http", "har", "jsonl" or "sdklog".  Returns
+ * NULL for FORMAT_UNKNOWN and any other value.
  */
 const char *
 format_name(enum format fmt)
@@ -128,8 +138,8 @@ looks_pb(const uint8_t *buf, size_t len)
 
 /*
  * Guesses the format of an input from its first bytes (see format.h).
- * Leading whitespace is not skipped.  Returns FORMAT_UNKNOWN when neither
- * format fits, or when len is too short to tell.
+ * Leading whitespace is skipped only by the HAR test.  Returns
+ * FORMAT_UNKNOWN when no format fits, or when len is too short to tell.
  */
 enum format
 format_detect(const uint8_t *buf, size_t len)
@@ -138,8 +148,14 @@ format_detect(const uint8_t *buf, size_t len)
 		return FORMAT_UNKNOWN;
 	if (looks_http(buf, len))
 		return FORMAT_HTTP;
+	if (har_detect(buf, len))
+		return FORMAT_HAR;
+	if (jsonl_detect(buf, len))
+		return FORMAT_JSONL;
 	if (looks_pb(buf, len))
 		return FORMAT_PB;
+	if (sdklog_detect(buf, len))
+		return FORMAT_SDKLOG;
 	return FORMAT_UNKNOWN;
 }
 
@@ -157,6 +173,12 @@ format_parse(enum format fmt, const uint8_t *buf, size_t len,
 		return pb_parse(buf, len, base, final, sink);
 	case FORMAT_HTTP:
 		return http_parse(buf, len, base, final, sink);
+	case FORMAT_HAR:
+		return har_parse(buf, len, base, final, sink);
+	case FORMAT_JSONL:
+		return jsonl_parse(buf, len, base, final, sink);
+	case FORMAT_SDKLOG:
+		return sdklog_parse(buf, len, base, final, sink);
 	case FORMAT_UNKNOWN:
 		break;
 	}

@@ -15,19 +15,25 @@ enum format {
 	FORMAT_UNKNOWN = 0,
 	FORMAT_PB,	/* varint length-delimited Error messages */
 	FORMAT_HTTP,	/* captured HTTP/1.1 traffic */
+	FORMAT_HAR,	/* an HTTP Archive (HAR 1.2) */
+	FORMAT_JSONL,	/* one JSON Error object per line */
+	FORMAT_SDKLOG,	/* application logs with SDK exceptions */
 };
 
-/* "pb", "http"; NULL for FORMAT_UNKNOWN. */
+/* "pb", "http", "har", "jsonl", "sdklog"; NULL for FORMAT_UNKNOWN. */
 const char *format_name(enum format fmt);
 
 /* The format named name, or FORMAT_UNKNOWN. */
 enum format format_from_name(const char *name);
 
 /*
- * Guesses the format from the first bytes of an input.  HTTP traffic starts
- * with a request or status line; anything else that begins like a varint
- * length followed by an Error field tag is pb.  Returns FORMAT_UNKNOWN when
- * neither fits.
+ * Guesses the format from the first bytes of an input, trying in turn:
+ * HTTP traffic starts with a request or status line; a HAR with '{' and a
+ * "log" object in its first 4 KiB; JSON lines with a first line that
+ * parses as a JSON object; pb with a varint length followed by an Error
+ * field tag; an application log is text with an SDK exception marker in
+ * its first KiB or a timestamp at its start.  Returns FORMAT_UNKNOWN when
+ * none fits.
  */
 enum format format_detect(const uint8_t *buf, size_t len);
 

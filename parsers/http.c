@@ -32,11 +32,15 @@
  *   the record.
  * - After a malformed message the parser resynchronises at the next line
  *   that looks like a start line; what lies between is one reject.
+ * - Of the content codings (RFC 9110 section 8.4.1), only gzip (and its
+ *   alias x-gzip) is undone, by gzip.c, when it is the last one listed;
+ *   an Error body under any other coding fails to decode and is rejected.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "gzip.h"
 #include "http.h"
 #include "pb.h"
 #include "timefmt.h"
@@ -74,6 +78,7 @@ struct message {
 	int status;		/* a response's status */
 	int bodiless;		/* no body whatever the headers say */
 	int chunked;
+	int gzip;		/* Content-Encoding: gzip */
 	int length_set;
 	uint64_t length;	/* Content-Length */
 	uint64_t body_len;	/* decoded body length */
@@ -285,6 +290,20 @@ transfer_encoding_set(const uint8_t *buf, struct span v, struct message *m)
 	m->chunked = span_is(buf, &last, "chunked");
 }
 
+/* Content-Encoding: gzip (or x-gzip) when it is the last coding listed. */
+static void
+content_encoding_set(const uint8_t *buf, struct span v, struct message *m)
+{
+	const uint8_t *comma;
+	struct span last = v;
+
+	comma = v.len > 0 ? memrchr(buf + v.off, ',', v.len) : NULL;
+	if (comma != NULL)
+		last = value_trim(buf, (size_t)(comma - buf) + 1,
+		    v.off + v.len);
+	m->gzip = span_is(buf, &last, "gzip") || span_is(buf, &last, "x-gzip");
+}
+
 /* Applies one header line to m; -1 when it is malformed. */
 static int
 header_apply(const uint8_t *buf, const struct line *ln, struct message *m)
@@ -304,6 +323,8 @@ header_apply(const uint8_t *buf, const struct line *ln, struct message *m)
 		return content_length_set(buf, v, m);
 	if (span_is(buf, &name, "transfer-encoding"))
 		transfer_encoding_set(buf, v, m);
+	else if (span_is(buf, &name, "content-encoding"))
+		content_encoding_set(buf, v, m);
 	else if (span_is(buf, &name, "content-type"))
 		m->ctype = v;
 	else if (span_is(buf, &name, "date"))
@@ -612,27 +633,63 @@ pairing_end(struct http_parser *hp)
 	hp->req_pending = 0;
 }
 
-/* Decodes the Error in a non-2xx protobuf response. */
+/*
+ * Decodes the Error in m's body, first joining its chunks and inflating
+ * it when gzip-encoded.  Sets *ok when rec is filled; otherwise the
+ * reject has been emitted, at the bad byte, or at the body's start for a
+ * gzip body, whose decoded bytes are not the input's.
+ */
 static int
-error_emit(struct http_parser *hp, const struct message *m)
+body_decode(struct http_parser *hp, const struct message *m,
+    struct record *rec, int *ok)
 {
-	struct record rec = { 0 };
 	struct reject rej = { 0 };
 	const uint8_t *body = hp->buf + m->body;
+	size_t len = m->body_len, at;
+	uint8_t *plain = NULL;
+	const char *why;
+	int rc;
 
-	if (m->body_len > PB_MAX_MESSAGE)
-		return emit_reject(hp, m->body, REJECT_OVERSIZED,
-		    "protobuf body over the size limit");
+	*ok = 0;
 	if (m->chunked && chunks_join(hp, m) != 0)
 		return emit_reject(hp, m->body, REJECT_DECODE,
 		    "out of memory");
 	if (m->chunked)
 		body = hp->body;
-	if (pb_decode_error(body, m->body_len, &rec, &rej,
-	    &hp->scratch) != 0)
-		return emit_reject(hp, m->chunked ? chunks_offset(hp, m,
-		    rej.offset) : m->body + rej.offset, rej.reason,
-		    rej.detail);
+	if (m->gzip && gzip_inflate(body, len, PB_MAX_MESSAGE, &plain, &len,
+	    &why) != 0)
+		return emit_reject(hp, m->body, REJECT_BAD_GZIP, why);
+	if (m->gzip)
+		body = plain;
+
+	/* rec's strings live in the scratch, so plain can go at once. */
+	rc = pb_decode_error(body, len, rec, &rej, &hp->scratch);
+	free(plain);
+	if (rc == 0) {
+		*ok = 1;
+		return STEP_OK;
+	}
+	if (m->gzip)
+		at = m->body;
+	else if (m->chunked)
+		at = chunks_offset(hp, m, rej.offset);
+	else
+		at = m->body + rej.offset;
+	return emit_reject(hp, at, rej.reason, rej.detail);
+}
+
+/* Decodes the Error in a non-2xx protobuf response. */
+static int
+error_emit(struct http_parser *hp, const struct message *m)
+{
+	struct record rec = { 0 };
+	int ok, rc;
+
+	if (m->body_len > PB_MAX_MESSAGE)
+		return emit_reject(hp, m->body, REJECT_OVERSIZED,
+		    "protobuf body over the size limit");
+	if ((rc = body_decode(hp, m, &rec, &ok)) != STEP_OK || !ok)
+		return rc;
 
 	rec.body_status = rec.status != 0 && rec.status != m->status ?
 	    rec.status : 0;

@@ -38,6 +38,16 @@ record_reason_name(enum reject_reason reason)
 		return "bad_date";
 	case REJECT_DECODE:
 		return "decode";
+	case REJECT_BAD_GZIP:
+		return "bad_gzip";
+	case REJECT_BAD_JSON:
+		return "bad_json";
+	case REJECT_BAD_BASE64:
+		return "bad_base64";
+	case REJECT_MISSING_FIELD:
+		return "missing_field";
+	case REJECT_SHORT_BLOCK:
+		return "short_block";
 	}
 	return "unknown";
 }

@@ -44,6 +44,11 @@ enum reject_reason {
 	REJECT_BAD_CHUNK,	/* chunked transfer-encoding that does not parse */
 	REJECT_BAD_DATE,	/* a Date header that is not RFC 1123 */
 	REJECT_DECODE,		/* the protobuf library refused the message */
+	REJECT_BAD_GZIP,	/* gzip data: corrupt, cut short or too big */
+	REJECT_BAD_JSON,	/* not JSON, or JSON of the wrong shape */
+	REJECT_BAD_BASE64,	/* a body that should be base64 and is not */
+	REJECT_MISSING_FIELD,	/* a JSON record lacks a member it needs */
+	REJECT_SHORT_BLOCK,	/* a logged SDK error stops short */
 };
 
 struct reject {

@@ -278,7 +278,10 @@ def check_stats(doc, expected, top=None):
     assert doc["total"] == total
     groups = doc["groups"]
     for g in groups:
-        assert set(g) == {"key", "count", "share"}
+        want = {"key", "count", "share"}
+        if doc["by"] == "api":
+            want.add("responses")
+        assert set(g) == want
         assert abs(g["share"] - g["count"] / total) <= 0.00005 + 1e-9, g
     counts = [g["count"] for g in groups]
     assert counts == sorted(counts, reverse=True)
@@ -374,12 +377,38 @@ def test_stats_top(daemon, ingested, top):
 BAD_STATS_PARAMS = ["by=region", "by=CODE", "top=0", "top=1001", "top=x",
                     "from=now", "to=2026-12-03T25:00:00Z",
                     "from=2026-12-03T10:00:00Z&to=2026-12-03T09:59:00Z",
-                    "step=60", "code=X", "by=code&by=api"]
+                    "step=60", "by=code&by=api", "api=Decrypt"]
 
 
 @pytest.mark.parametrize("query", BAD_STATS_PARAMS)
 def test_stats_bad_parameters_are_400(daemon, query):
     get_error(daemon, "/api/v1/stats?" + query, 400)
+
+
+def test_stats_code_filter(daemon, ingested, catalog_md):
+    code = "Rejected.Disabled"
+    doc = get_ok(daemon, q("/api/v1/stats", by="status", code=code))
+    mine = [t for t in ingested.records if t["code"] == code]
+    assert mine
+    check_stats(doc, count_by(mine, truth_key("status", catalog_md)))
+
+
+def test_stats_by_api_counts_responses(daemon, ingested):
+    doc = get_ok(daemon, q("/api/v1/stats", by="api"))
+    seen = count_by(ingested.oks, lambda t: t["api"])
+    assert sum(seen.values()) > 0
+    for g in doc["groups"]:
+        assert g["responses"] == seen.get(g["key"], 0), g
+
+
+def test_dashboard_is_served_at_root(daemon):
+    import urllib.request
+    with urllib.request.urlopen(daemon.base + "/", timeout=10) as resp:
+        body = resp.read()
+        assert resp.headers["Content-Type"].startswith("text/html")
+        assert "default-src 'self'" in resp.headers[
+            "Content-Security-Policy"]
+    assert b"<html" in body.lower()
 
 
 # ---------------------------------------------------------------------------
@@ -478,7 +507,7 @@ def test_codes(daemon, catalog_md):
                          for r in catalog_md)
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/api/v1", "/api/v1/",
+@pytest.mark.parametrize("path", ["/nope", "/api/v1", "/api/v1/",
                                   "/api/v1/error", "/api/v1/errors/",
                                   "/api/v2/errors", "/healthz/x",
                                   "/api/v1/requests"])

@@ -1,6 +1,7 @@
 /*
  * test_format.c - unit tests for parsers/format.c: format names, detection
- * from the first bytes, and dispatch to the parsers.
+ * from the first bytes, and dispatch to the parsers.  Each parser's own
+ * detect function is tested here, through format_detect.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -49,14 +50,39 @@ static const struct detect_row detect_rows[] = {
 	{ "pb_whole_frame_decodes", IN("\x07\x08\x94\x03\x12\x02" "AB"
 	    "\x07"), FORMAT_PB },
 	{ "pb_whole_frame_bad", IN("\x03\x08\x94\x83"), FORMAT_UNKNOWN },
-	/* Too short to hold its "frame": only the first bytes can speak. */
-	{ "json_short_looks_pb", IN("{\"StatusCode\":404}"), FORMAT_PB },
-	{ "json_whole_frame", IN("{\"StatusCode\":404,\"ErrorCode\":"
+	/* JSON reads as a pb frame ('{' a length, '"' tag 4): JSON first. */
+	{ "json_short_is_jsonl", IN("{\"StatusCode\":404}"), FORMAT_JSONL },
+	{ "json_lines", IN("{\"StatusCode\":404,\"ErrorCode\":"
 	    "\"Forbidden.KeyNotFound\",\"ErrorMessage\":\"The key is not "
 	    "found.\",\"RequestId\":\"7c2f5b1a-1b2c-4d5e-8f90-1234\"}\n"
 	    "{\"StatusCode\":404,\"ErrorCode\":\"Forbidden.KeyNotFound\"}"),
+	    FORMAT_JSONL },
+	{ "json_lines_body", IN("{\"body\":\"EgNBLkI=\"}\r\n{"),
+	    FORMAT_JSONL },
+	{ "json_first_line_not_object", IN("{\n  \"a\": 1\n}\n"),
 	    FORMAT_UNKNOWN },
-	{ "log_line", IN("2026-12-03 10:00:00 ERROR"), FORMAT_UNKNOWN },
+	{ "har_pretty", IN("{\n  \"log\": {\n    \"version\": \"1.2\",\n"),
+	    FORMAT_HAR },
+	{ "har_minified", IN("{\"log\":{\"version\":\"1.2\",\"entries\":[]}}"),
+	    FORMAT_HAR },
+	{ "har_bom_and_space", IN("\xef\xbb\xbf \n{\"log\" : {"), FORMAT_HAR },
+	{ "har_log_not_object", IN("{\"log\":\"x\"}"), FORMAT_JSONL },
+	{ "log_line", IN("2026-12-03 10:00:00 ERROR"), FORMAT_SDKLOG },
+	{ "log_line_iso", IN("2026-12-03T10:00:00.123Z INFO up\n"),
+	    FORMAT_SDKLOG },
+	{ "log_line_bracketed", IN("[2026-12-03 10:00:00,123] x\n"),
+	    FORMAT_SDKLOG },
+	{ "log_syslog", IN("Dec  3 10:00:00 host app[1]: up\n"),
+	    FORMAT_SDKLOG },
+	{ "log_go_marker", IN("main: call failed: SDKError:\n"
+	    "   StatusCode: 0\n"), FORMAT_SDKLOG },
+	{ "log_python_marker", IN("Error: A.B m Response: {'httpCode': 404}"),
+	    FORMAT_SDKLOG },
+	{ "log_java_marker", IN("code: A.B\nmessage: m\nrequestId: r\n"),
+	    FORMAT_SDKLOG },
+	{ "log_bad_date", IN("2026-13-03 10:00:00 ERROR"), FORMAT_UNKNOWN },
+	{ "log_binary_marker", IN("\x01SDKError:\n"), FORMAT_UNKNOWN },
+	{ "plain_text", IN("hello world\n"), FORMAT_UNKNOWN },
 	{ "empty", IN(""), FORMAT_UNKNOWN },
 };
 
@@ -77,9 +103,15 @@ names(void **state)
 	(void)state;
 	assert_string_equal(format_name(FORMAT_PB), "pb");
 	assert_string_equal(format_name(FORMAT_HTTP), "http");
+	assert_string_equal(format_name(FORMAT_HAR), "har");
+	assert_string_equal(format_name(FORMAT_JSONL), "jsonl");
+	assert_string_equal(format_name(FORMAT_SDKLOG), "sdklog");
 	assert_null(format_name(FORMAT_UNKNOWN));
 	assert_int_equal(format_from_name("pb"), FORMAT_PB);
 	assert_int_equal(format_from_name("http"), FORMAT_HTTP);
+	assert_int_equal(format_from_name("har"), FORMAT_HAR);
+	assert_int_equal(format_from_name("jsonl"), FORMAT_JSONL);
+	assert_int_equal(format_from_name("sdklog"), FORMAT_SDKLOG);
 	assert_int_equal(format_from_name("json"), FORMAT_UNKNOWN);
 	assert_int_equal(format_from_name(""), FORMAT_UNKNOWN);
 	assert_int_equal(format_from_name(NULL), FORMAT_UNKNOWN);
@@ -110,6 +142,12 @@ dispatch(void **state)
 	static const char http[] = "HTTP/1.1 404 Not Found\r\n"
 	    "Content-Type: application/x-protobuf\r\n"
 	    "Content-Length: 5\r\n\r\n" "\x12\x03" "A.B";
+	static const char har[] = "{\"log\":{\"entries\":[{\"response\":"
+	    "{\"status\":404,\"content\":{\"mimeType\":"
+	    "\"application/x-protobuf\",\"encoding\":\"base64\","
+	    "\"text\":\"EgNBLkI=\"}}}]}}";
+	static const char jsonl[] = "{\"ErrorCode\":\"A.B\"}\n";
+	static const char sdklog[] = "Error: A.B m Response: {}\n";
 	struct record_sink sink = { 0 };
 	int n = 0;
 
@@ -123,12 +161,21 @@ dispatch(void **state)
 	assert_int_equal(format_parse(FORMAT_HTTP, (const uint8_t *)http,
 	    sizeof(http) - 1, 0, 1, &sink), sizeof(http) - 1);
 	assert_int_equal(n, 2);
+	assert_int_equal(format_parse(FORMAT_HAR, (const uint8_t *)har,
+	    sizeof(har) - 1, 0, 1, &sink), sizeof(har) - 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(format_parse(FORMAT_JSONL, (const uint8_t *)jsonl,
+	    sizeof(jsonl) - 1, 0, 1, &sink), sizeof(jsonl) - 1);
+	assert_int_equal(n, 4);
+	assert_int_equal(format_parse(FORMAT_SDKLOG, (const uint8_t *)sdklog,
+	    sizeof(sdklog) - 1, 0, 1, &sink), sizeof(sdklog) - 1);
+	assert_int_equal(n, 5);
 
 	errno = 0;
 	assert_int_equal(format_parse(FORMAT_UNKNOWN, (const uint8_t *)pb,
 	    sizeof(pb) - 1, 0, 1, &sink), -1);
 	assert_int_equal(errno, EINVAL);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 5);
 }
 
 int

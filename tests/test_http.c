@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "http.h"
 #include "pb.h"
@@ -54,6 +55,18 @@
 			"Content-Type: application/x-protobuf\r\n" \
 			"Content-Length: 12\r\n" \
 			"\r\n" B404
+
+/* 32 bytes: B404 gzipped, and the same with a wrong CRC. */
+#define GZ404		"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xe3\x98" \
+			"\xc2\x2c\xc4\xec\xa8\xe7\xa4\xc4\x54\x64\x08\x00" \
+			"\x67\x5d\x18\x4b\x0c\x00\x00\x00"
+#define GZ404_BADCRC	"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xe3\x98" \
+			"\xc2\x2c\xc4\xec\xa8\xe7\xa4\xc4\x54\x64\x08\x00" \
+			"\x68\x5d\x18\x4b\x0c\x00\x00\x00"
+/* 86 bytes: the head of a gzip-encoded 404, before Content-Length. */
+#define GZ_HEAD		"HTTP/1.1 404 Not Found\r\n" \
+			"Content-Type: application/x-protobuf\r\n" \
+			"Content-Encoding: gzip\r\n"
 
 /* --- the event log sink --- */
 
@@ -294,6 +307,46 @@ static const struct http_row http_rows[] = {
 	    "Transfer-Encoding: chunked\r\nx-kms-apiname: Sign\r\n\r\n"
 	    "3\r\nabc\r\n0\r\n\r\n" RESP_404_NODATE), 1, 0, 0, ALL,
 	    "rec 404/0 A.B||r1 api=Sign t=- @81\n" },
+	{ "gzip_body", IN(GZ_HEAD "Content-Length: 32\r\n\r\n" GZ404
+	    RESP_404_NODATE), 1, 0, 0, ALL, "rec 404/0 A.B||r1 api=- t=- @0\n"
+	    "rec 404/0 A.B||r1 api=- t=- @140\n" },
+	{ "gzip_chunked_body", IN(GZ_HEAD "Transfer-Encoding: chunked\r\n"
+	    "\r\n" "20\r\n" GZ404 "\r\n" "0\r\n\r\n"), 1, 0, 0, ALL,
+	    "rec 404/0 A.B||r1 api=- t=- @0\n" },
+	{ "gzip_chunked_in_pieces", IN(GZ_HEAD "Transfer-Encoding: chunked"
+	    "\r\n\r\n" "5\r\n" "\x1f\x8b\x08\x00\x00" "\r\n"
+	    "1b\r\n" "\x00\x00\x00\x02\x03\xe3\x98"
+	    "\xc2\x2c\xc4\xec\xa8\xe7\xa4\xc4\x54\x64\x08\x00"
+	    "\x67\x5d\x18\x4b\x0c\x00\x00\x00" "\r\n" "0\r\n\r\n"), 1,
+	    0, 0, ALL, "rec 404/0 A.B||r1 api=- t=- @0\n" },
+	{ "x_gzip_last_coding", IN("HTTP/1.1 404 Not Found\r\n"
+	    "Content-Type: application/x-protobuf\r\n"
+	    "content-encoding: identity, X-Gzip\r\n"
+	    "Content-Length: 32\r\n\r\n" GZ404), 1, 0, 0, ALL,
+	    "rec 404/0 A.B||r1 api=- t=- @0\n" },
+	{ "gzip_bad_crc", IN(GZ_HEAD "Content-Length: 32\r\n\r\n"
+	    GZ404_BADCRC RESP_404_NODATE), 1, 0, 0, ALL,
+	    "rej bad_gzip @108\n" "rec 404/0 A.B||r1 api=- t=- @140\n" },
+	{ "gzip_cut", IN(GZ_HEAD "Content-Length: 20\r\n\r\n"
+	    "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xe3\x98"
+	    "\xc2\x2c\xc4\xec\xa8\xe7\xa4\xc4"), 1, 0, 0, ALL,
+	    "rej bad_gzip @108\n" },
+	{ "gzip_header_plain_body", IN(GZ_HEAD "Content-Length: 12\r\n\r\n"
+	    B404), 1, 0, 0, ALL, "rej bad_gzip @108\n" },
+	{ "gzip_inflates_without_code", IN(GZ_HEAD
+	    "Content-Length: 23\r\n\r\n"
+	    "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xe3\x98\xc2"
+	    "\x0c\x00\x0e\x96\x76\x7d\x03\x00\x00\x00"), 1, 0, 0, ALL,
+	    "rej no_code @108\n" },
+	{ "gzip_not_last_coding", IN("HTTP/1.1 404 Not Found\r\n"
+	    "Content-Type: application/x-protobuf\r\n"
+	    "Content-Encoding: gzip, br\r\n"
+	    "Content-Length: 32\r\n\r\n" GZ404), 1, 0, 0, ALL,
+	    "rej bad_field @112\n" },
+	{ "gzip_2xx_counted", IN("HTTP/1.1 200 OK\r\n"
+	    "Content-Encoding: gzip\r\n"
+	    "Content-Length: 32\r\n\r\n" GZ404), 1, 0, 0, ALL,
+	    "resp 200 api=- t=- @0\n" },
 	{ "sink_stop", IN(RESP_404_NODATE RESP_404_NODATE), 1, 0, 1, -1,
 	    "rec 404/0 A.B||r1 api=- t=- @0\n" },
 	{ "sink_stop_on_response", IN("HTTP/1.1 204 No Content\r\n\r\n"
@@ -373,6 +426,47 @@ header_section_limit(void **state)
 }
 
 /*
+ * A gzip body that inflates past PB_MAX_MESSAGE is refused once the limit
+ * is passed, however small it was on the wire.
+ */
+static void
+gzip_body_over_limit(void **state)
+{
+	static const char head[] = "HTTP/1.1 404 Not Found\r\n"
+	    "Content-Type: application/x-protobuf\r\n"
+	    "Content-Encoding: gzip\r\n"
+	    "Content-Length: %zu\r\n\r\n";
+	size_t plain_len = PB_MAX_MESSAGE + 1, cap = 64 * 1024, hl;
+	uint8_t *plain = calloc(1, plain_len);
+	char *in = malloc(cap + 256), hbuf[256], want[64];
+	struct log lg;
+	z_stream zs;
+
+	(void)state;
+	assert_non_null(plain);
+	assert_non_null(in);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = plain;
+	zs.avail_in = (uInt)plain_len;
+	zs.next_out = (Bytef *)in + 256;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+
+	hl = (size_t)snprintf(hbuf, sizeof(hbuf), head, (size_t)zs.total_out);
+	memcpy(in + 256 - hl, hbuf, hl);
+	memset(&lg, 0, sizeof(lg));
+	assert_int_equal(parse_logged(in + 256 - hl, hl + zs.total_out, 0, 1,
+	    &lg), (ssize_t)(hl + zs.total_out));
+	snprintf(want, sizeof(want), "rej bad_gzip @%zu\n", hl);
+	assert_string_equal(lg.text, want);
+	deflateEnd(&zs);
+	free(in);
+	free(plain);
+}
+
+/*
  * Fed in two calls, as a reader would: the unconsumed tail of the first
  * is the head of the second, and the request's API survives.
  */
@@ -400,7 +494,7 @@ split_feed(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[HTTP_ROWS + 3];
+	struct CMUnitTest tests[HTTP_ROWS + 4];
 	size_t i, n = 0;
 
 	memset(tests, 0, sizeof(tests));
@@ -413,6 +507,8 @@ main(void)
 	tests[n++].test_func = oversized_body;
 	tests[n].name = "header_section_limit";
 	tests[n++].test_func = header_section_limit;
+	tests[n].name = "gzip_body_over_limit";
+	tests[n++].test_func = gzip_body_over_limit;
 	tests[n].name = "split_feed";
 	tests[n++].test_func = split_feed;
 	return _cmocka_run_group_tests("http", tests, n, NULL, NULL);

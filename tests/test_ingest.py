@@ -548,10 +548,9 @@ UNDETECTABLE = [
     ("text", b"hello, this is not a capture\n"),
     ("html", b"<html><body>502 Bad Gateway</body></html>\n"),
     ("lowercase_method", b"post / HTTP/1.1\r\nHost: x\r\n\r\n"),
-    # Whole first "frame" at hand ('{' reads as a length, '"' as a tag):
-    # detection must see that it does not decode.
-    ("json_document", b'{"error": {"code": "x", "message": "' + b"y" * 200
-     + b'"}}\n'),
+    # A JSON array is neither HAR (an object with "log") nor JSON Lines.
+    ("json_array", b'[{"code": "x"}, {"code": "y"}]\n'),
+    ("xml", b'<?xml version="1.0"?><error code="x"/>\n'),
     ("pb_unknown_first_tag",
      varint(6) + b"\x2a\x01x" + b"\x12\x01y"),
 ]

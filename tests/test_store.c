@@ -155,7 +155,7 @@ test_rollups_follow_records(void **state)
 	store_rollback(f->st);
 
 	assert_int_equal(store_stats(f->st, T0, T0 + 3600000, STORE_BY_CODE,
-	    &g, &n, &total, NULL), 0);
+	    NULL, &g, &n, &total, NULL), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(total, 3);
 	assert_string_equal(g[0].key, "SignatureNotMatch");
@@ -163,14 +163,14 @@ test_rollups_follow_records(void **state)
 	store_groups_free(g, n);
 
 	assert_int_equal(store_stats(f->st, T0, T0 + 3600000, STORE_BY_API,
-	    &g, &n, &total, NULL), 0);
+	    NULL, &g, &n, &total, NULL), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(g[1].key, "");	/* unknown api */
 	store_groups_free(g, n);
 
 	/* The minute of T0 + 61 s lies outside [T0, T0 + 60 s). */
 	assert_int_equal(store_stats(f->st, T0, T0 + 60000, STORE_BY_STATUS,
-	    &g, &n, &total, NULL), 0);
+	    NULL, &g, &n, &total, NULL), 0);
 	assert_int_equal(total, 2);
 	store_groups_free(g, n);
 }
