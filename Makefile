@@ -3,7 +3,7 @@
 #   make          build build/kmswatch
 #   make deps     install the Debian packages the build and tests need
 #   make run      deps + build, then serve on 127.0.0.1:8080
-#   make test     deps + build, then every unit and black-box test
+#   make test     deps + build, then every unit, browser and black-box test
 #   make bench    ingest and lookup figures (see bench/)
 #
 # CI=true (as .ci/run sets it) turns warnings into errors.
@@ -35,7 +35,7 @@ OBJS    := $(SRCS:%.c=build/obj/%.o) $(GENOBJS)
 LIBOBJS := $(LIBSRCS:%.c=build/obj/%.o) $(GENOBJS)
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 
-.PHONY: all deps run test unit blackbox bench clean
+.PHONY: all deps run test unit browser blackbox bench clean
 
 all: build/kmswatch
 
@@ -113,8 +113,12 @@ unit: $(TESTS)
 blackbox: build/kmswatch
 	/usr/bin/python3 -m pytest -q tests
 
+browser: build/kmswatch
+	sh tests/browser/run.sh
+
+# pytest runs last, so that its closing line ends the output.
 test: deps
-	$(MAKE) unit blackbox
+	$(MAKE) unit browser blackbox
 
 bench: deps
 	$(MAKE) build/kmswatch
