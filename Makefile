@@ -22,7 +22,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread -lm
 DEB_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev \
             libsqlite3-dev libmicrohttpd-dev libjansson-dev libcmocka-dev \
             libinih-dev zlib1g-dev libjs-dygraphs \
-            python3 python3-pytest sqlite3
+            python3 python3-pytest sqlite3 prometheus prometheus-alertmanager
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PROTO_C := build/proto/kms_error.pb-c.c

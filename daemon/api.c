@@ -935,6 +935,7 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/v1/timeseries", 0, api_params_timeseries, 1,
 	    api_get_timeseries },
 	{ "GET", "/api/v1/codes", 0, api_params_none, 0, api_get_codes },
+	{ "GET", "/metrics", 0, api_params_none, 1, api_metrics_get },
 	{ "POST", "/api/v1/ingest", 0, api_params_push, 0, api_push_ingest },
 };
 
@@ -1033,6 +1034,30 @@ api_dispatch(struct api_req *r)
 		api_reader_release(r->api, st);
 }
 
+/* A text answer (the metrics), handed over to libmicrohttpd to free. */
+static enum MHD_Result
+api_send_text(struct api_req *r)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+
+	resp = MHD_create_response_from_buffer(r->text_len, r->text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(r->text);
+		r->text = NULL;
+		return (MHD_NO);
+	}
+	r->text = NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    r->text_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store");
+	ret = MHD_queue_response(r->conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return (ret);
+}
+
 /* Queues the response; a missing body becomes a canned 500. */
 static enum MHD_Result
 api_send(struct api_req *r)
@@ -1041,6 +1066,8 @@ api_send(struct api_req *r)
 	enum MHD_Result		 ret;
 	char			*text = NULL;
 
+	if (r->text != NULL)
+		return (api_send_text(r));
 	if (r->body != NULL)
 		text = json_dumps(r->body,
 		    JSON_COMPACT | JSON_REAL_PRECISION(10));

@@ -56,6 +56,9 @@ struct api_req {
 
 	unsigned		 status;
 	json_t			*body;
+	char			*text;		/* a non-JSON answer, or NULL */
+	size_t			 text_len;
+	const char		*text_type;
 	const char		*allow;		/* Allow header, for a 405 */
 	char			 peer[64];
 };
@@ -99,5 +102,6 @@ int api_valid_id(const char *id);
 /* Endpoints that live in files of their own. */
 int api_push_ingest(struct api_req *r, struct store *st, const char *rest);
 int api_push_lookup(struct api_req *r, struct store *st, const char *rest);
+int api_metrics_get(struct api_req *r, struct store *st, const char *rest);
 
 #endif

@@ -65,7 +65,7 @@ struct slot_table {
 enum stmt_id {
 	ST_INSERT, ST_INSERT_MANY, ST_NEXT_ID, ST_STR_GET, ST_STR_ADD,
 	ST_ROLLUP, ST_RESPONSES, ST_REJECT, ST_INPUT_GET, ST_INPUT_PUT,
-	ST_LOOKUP, ST_COUNT
+	ST_TOTAL, ST_TOTAL_RESPONSES, ST_COUNTER, ST_LOOKUP, ST_COUNT
 };
 
 /*
@@ -108,6 +108,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 	[ST_REJECT] = "INSERT OR IGNORE INTO rejects (time_ms, source_id,"
 	    " src_offset, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_TOTAL] = "INSERT INTO totals (code_id, status, api_id, count)"
+	    " VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[ST_TOTAL_RESPONSES] = "INSERT INTO totals_responses (api_id, count)"
+	    " VALUES (?1, ?2)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[ST_COUNTER] = "UPDATE counters SET value = value + ?2"
+	    " WHERE name = ?1",
 	[ST_INPUT_GET] = "SELECT dev, ino, head_len, head_hash, done"
 	    " FROM inputs WHERE source = ?1",
 	[ST_INPUT_PUT] = "INSERT OR REPLACE INTO inputs (source, dev, ino,"
@@ -134,6 +142,8 @@ struct store {
 	int nrows;
 	char *rid_text;			/* the pending rows' RequestIds */
 	size_t rid_len, rid_cap;
+	int64_t batch_records;		/* stored in this batch */
+	int64_t batch_rejects;
 };
 
 /* Sets *cause to a malloc'd copy of a formatted message, if cause. */
@@ -509,6 +519,42 @@ rollup_reset(struct slot_table *t)
 	t->used = 0;
 }
 
+/* Adds a rollup slot's count to the running totals. */
+static int
+add_total(struct store *st, const struct rollup_slot *r, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[ST_TOTAL];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, r->key.code_id);
+	sqlite3_bind_int64(s, 2, r->key.status);
+	sqlite3_bind_int64(s, 3, r->key.api_id);
+	sqlite3_bind_int64(s, 4, r->count);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, cause, "updating totals");
+	return 0;
+}
+
+static int
+add_counter(struct store *st, const char *name, int64_t delta,
+    char **cause)
+{
+	sqlite3_stmt *s = st->stmt[ST_COUNTER];
+	int rc;
+
+	if (delta == 0)
+		return 0;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, delta);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, cause, "updating counters");
+	return 0;
+}
+
 static int
 flush_rollups(struct store *st, char **cause)
 {
@@ -528,7 +574,7 @@ flush_rollups(struct store *st, char **cause)
 		sqlite3_bind_int64(s, 6, r[i].count);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
+		if (rc != SQLITE_DONE || add_total(st, &r[i], cause) == -1)
 			return db_fail(st, cause, "updating rollups");
 	}
 	return 0;
@@ -539,6 +585,7 @@ flush_responses(struct store *st, char **cause)
 {
 	struct rollup_slot *r = st->responses.slots;
 	sqlite3_stmt *s = st->stmt[ST_RESPONSES];
+	sqlite3_stmt *t = st->stmt[ST_TOTAL_RESPONSES];
 	size_t i;
 	int rc;
 
@@ -552,6 +599,12 @@ flush_responses(struct store *st, char **cause)
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)
 			return db_fail(st, cause, "updating response counts");
+		sqlite3_bind_int64(t, 1, r[i].key.api_id);
+		sqlite3_bind_int64(t, 2, r[i].count);
+		rc = sqlite3_step(t);
+		sqlite3_reset(t);
+		if (rc != SQLITE_DONE)
+			return db_fail(st, cause, "updating response totals");
 	}
 	return 0;
 }
@@ -667,6 +720,7 @@ batch_reset(struct store *st)
 	ridindex_reset(st->rids);
 	st->nrows = 0;
 	st->rid_len = 0;
+	st->batch_records = st->batch_rejects = 0;
 }
 
 /* Ids are given by the writer, so that a queued row's id is known. */
@@ -710,7 +764,9 @@ store_commit(struct store *st, char **cause)
 	if (flush_rows(st, cause) == -1 ||
 	    ridindex_flush(st->rids, cause) == -1 ||
 	    flush_rollups(st, cause) == -1 ||
-	    flush_responses(st, cause) == -1)
+	    flush_responses(st, cause) == -1 ||
+	    add_counter(st, "records", st->batch_records, cause) == -1 ||
+	    add_counter(st, "rejects", st->batch_rejects, cause) == -1)
 		goto fail;
 	if (exec_sql(st, "COMMIT", cause) == -1)
 		goto fail;
@@ -776,6 +832,7 @@ store_add(struct store *st, const struct store_in *in, char **cause)
 	    rec->request_id, h, overflow, id, cause) == -1)
 		return -1;
 
+	st->batch_records++;
 	memset(&k, 0, sizeof k);
 	k.minute = rec->time_ms / 60000 - (rec->time_ms % 60000 < 0);
 	k.code_id = ids.code;
@@ -810,6 +867,8 @@ store_add_reject(struct store *st, const char *source,
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return db_fail(st, cause, "inserting a reject");
+	/* Not counted when the same place was rejected before. */
+	st->batch_rejects += sqlite3_changes(st->db);
 	return 0;
 }
 
@@ -1284,11 +1343,11 @@ int
 store_totals(struct store *st, struct store_totals *t, char **cause)
 {
 	memset(t, 0, sizeof *t);
-	if (query_int(st, "SELECT count(*) FROM records", &t->records,
-	    cause) == -1 ||
-	    query_int(st, "SELECT count(*) FROM rejects", &t->rejects,
-	    cause) == -1 ||
-	    query_int(st, "SELECT sum(count) FROM responses_minute",
+	if (query_int(st, "SELECT value FROM counters WHERE name = 'records'",
+	    &t->records, cause) == -1 ||
+	    query_int(st, "SELECT value FROM counters WHERE name = 'rejects'",
+	    &t->rejects, cause) == -1 ||
+	    query_int(st, "SELECT sum(count) FROM totals_responses",
 	    &t->responses, cause) == -1 ||
 	    query_int(st, "SELECT max((SELECT max(time_ms) FROM records"
 	    " WHERE code_id = s.id)) FROM strings s WHERE s.kind = 1",
@@ -1454,7 +1513,8 @@ store_expire(struct store *st, int64_t before_ms, int max,
 	*deleted = 0;
 	if (exec_sql(st, "BEGIN IMMEDIATE", cause) == -1)
 		return -1;
-	if (expire_batch(st, before_ms, max, deleted, cause) == -1) {
+	if (expire_batch(st, before_ms, max, deleted, cause) == -1 ||
+	    add_counter(st, "records", -*deleted, cause) == -1) {
 		exec_sql(st, "ROLLBACK", NULL);
 		*deleted = 0;
 		return -1;
@@ -1488,4 +1548,46 @@ store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
 		*deleted += sqlite3_changes(st->db);
 	}
 	return 0;
+}
+
+int
+store_counts(struct store *st, int responses, struct store_minute **rows,
+    size_t *n, char **cause)
+{
+	static const char errors_sql[] = "SELECT 0, c.value, t.status,"
+	    " a.value, t.count FROM totals t"
+	    " JOIN strings c ON c.id = t.code_id"
+	    " LEFT JOIN strings a ON a.id = t.api_id"
+	    " ORDER BY c.value, t.status, a.value";
+	static const char responses_sql[] = "SELECT 0, NULL, 0, a.value,"
+	    " t.count FROM totals_responses t"
+	    " LEFT JOIN strings a ON a.id = t.api_id ORDER BY a.value";
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, responses ? responses_sql : errors_sql,
+	    -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, cause, "preparing totals query");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (minutes_push(s, rows, n, &cap) == -1) {
+			set_cause(cause, "out of memory reading totals");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st, cause, "reading totals");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	return 0;
+
+fail:
+	sqlite3_finalize(s);
+	store_minutes_free(*rows, *n);
+	*rows = NULL;
+	*n = 0;
+	return -1;
 }

@@ -192,6 +192,14 @@ int store_expire(struct store *st, int64_t before_ms, int max,
 int store_expire_rollups(struct store *st, int64_t before_ms,
     int64_t *deleted, char **cause);
 
+/*
+ * The running totals since the database began: errors per code, status
+ * and API (responses 0), or 2xx responses per API (responses 1: code is
+ * NULL and status 0).  minute is 0 in every row.
+ */
+int store_counts(struct store *st, int responses, struct store_minute **rows,
+    size_t *n, char **cause);
+
 /* Totals for health and summaries. */
 struct store_totals {
 	int64_t records;

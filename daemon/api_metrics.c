@@ -1,0 +1,249 @@
+/*
+ * api_metrics.c - GET /metrics, in the Prometheus text exposition format
+ * (version 0.0.4): the store's running totals as counters, the writer's
+ * and the alert engine's figures, and the process's own.
+ *
+ * Every family is written with its HELP and TYPE lines even when it has
+ * no sample yet, so that dashboards and rules find the names from the
+ * first scrape.  Label values are escaped as the format asks (backslash,
+ * double quote, newline).
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api_int.h"
+#include "follow.h"
+#include "store.h"
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* A growing text buffer; on allocation failure it stops growing. */
+struct text {
+	char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+emit(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	size_t need;
+	char *grown;
+	int n;
+
+	if (t->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->failed = 1;
+		return;
+	}
+	need = t->len + (size_t)n + 1;
+	if (need > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+
+		while (cap < need)
+			cap *= 2;
+		if ((grown = realloc(t->buf, cap)) == NULL) {
+			t->failed = 1;
+			return;
+		}
+		t->buf = grown;
+		t->cap = cap;
+		va_start(ap, fmt);
+		vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+	}
+	t->len += (size_t)n;
+}
+
+/* Writes a label value, escaped, into out (cut at size). */
+static const char *
+label(const char *v, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; v != NULL && *v != '\0' && o + 3 < size; v++) {
+		if (*v == '\\' || *v == '"') {
+			out[o++] = '\\';
+			out[o++] = *v;
+		} else if (*v == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else
+			out[o++] = *v;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void
+family(struct text *t, const char *name, const char *type,
+    const char *help)
+{
+	emit(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static int
+errors_family(struct text *t, struct store *st, char **cause)
+{
+	struct store_minute *rows;
+	char c[256], a[256];
+	size_t i, n;
+
+	family(t, "kmswatch_errors_total", "counter",
+	    "Error records stored, by ErrorCode, HTTP status and API.");
+	if (store_counts(st, 0, &rows, &n, cause) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		emit(t, "kmswatch_errors_total{code=\"%s\",status=\"%d\","
+		    "api=\"%s\"} %lld\n", label(rows[i].code, c, sizeof c),
+		    rows[i].status, label(rows[i].api, a, sizeof a),
+		    (long long)rows[i].count);
+	store_minutes_free(rows, n);
+
+	family(t, "kmswatch_responses_total", "counter",
+	    "Successful (2xx) responses seen in captures, by API.");
+	if (store_counts(st, 1, &rows, &n, cause) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		emit(t, "kmswatch_responses_total{api=\"%s\"} %lld\n",
+		    label(rows[i].api, a, sizeof a), (long long)rows[i].count);
+	store_minutes_free(rows, n);
+	return 0;
+}
+
+static void
+store_family(struct text *t, struct store *st)
+{
+	struct store_totals tot;
+	int64_t now = api_now_ms();
+
+	if (store_totals(st, &tot, NULL) != 0)
+		return;
+	family(t, "kmswatch_records", "gauge",
+	    "Error records held in the database now.");
+	emit(t, "kmswatch_records %lld\n", (long long)tot.records);
+	family(t, "kmswatch_rejects", "gauge",
+	    "Rejected input spans held in the database now.");
+	emit(t, "kmswatch_rejects %lld\n", (long long)tot.rejects);
+	family(t, "kmswatch_ingest_lag_seconds", "gauge",
+	    "Seconds between now and the time of the newest stored record.");
+	if (tot.newest_ms > 0)
+		emit(t, "kmswatch_ingest_lag_seconds %.3f\n",
+		    (double)(now - tot.newest_ms) / 1000.0);
+}
+
+static void
+writer_family(struct text *t, struct follow *fw)
+{
+	struct follow_stats fs;
+
+	memset(&fs, 0, sizeof fs);
+	if (fw != NULL)
+		follow_get_stats(fw, &fs);
+	family(t, "kmswatch_ingest_records_total", "counter",
+	    "Records this daemon stored, from followed files and pushes.");
+	emit(t, "kmswatch_ingest_records_total %lld\n", (long long)fs.records);
+	family(t, "kmswatch_ingest_duplicates_total", "counter",
+	    "Records this daemon skipped because their RequestId was stored.");
+	emit(t, "kmswatch_ingest_duplicates_total %lld\n",
+	    (long long)fs.duplicates);
+	family(t, "kmswatch_ingest_rejects_total", "counter",
+	    "Input spans this daemon rejected as undecodable.");
+	emit(t, "kmswatch_ingest_rejects_total %lld\n", (long long)fs.rejects);
+	family(t, "kmswatch_followed_files", "gauge",
+	    "Files the daemon follows now.");
+	emit(t, "kmswatch_followed_files %lld\n", (long long)fs.files);
+	family(t, "kmswatch_expired_records_total", "counter",
+	    "Records deleted by retention.");
+	emit(t, "kmswatch_expired_records_total %lld\n",
+	    (long long)fs.expired);
+}
+
+/* CPU seconds and start time from /proc/self/stat. */
+static void
+process_family(struct text *t)
+{
+	unsigned long utime = 0, stime = 0, rss_pages = 0, size = 0;
+	unsigned long long start = 0;
+	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	struct timespec boot, real;
+	struct dirent *de;
+	int fds = 0;
+	FILE *f;
+	DIR *d;
+
+	if ((f = fopen("/proc/self/stat", "r")) != NULL) {
+		if (fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u "
+		    "%*u %*u %lu %lu %*d %*d %*d %*d %*d %*d %llu", &utime,
+		    &stime, &start) != 3)
+			utime = stime = 0;
+		fclose(f);
+	}
+	if ((f = fopen("/proc/self/statm", "r")) != NULL) {
+		if (fscanf(f, "%lu %lu", &size, &rss_pages) != 2)
+			rss_pages = 0;
+		fclose(f);
+	}
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			fds += de->d_name[0] != '.';
+		closedir(d);
+	}
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_REALTIME, &real);
+
+	family(t, "process_cpu_seconds_total", "counter",
+	    "User and system CPU time spent, in seconds.");
+	emit(t, "process_cpu_seconds_total %.2f\n",
+	    (double)(utime + stime) / (double)tick);
+	family(t, "process_resident_memory_bytes", "gauge",
+	    "Resident memory size in bytes.");
+	emit(t, "process_resident_memory_bytes %lu\n",
+	    rss_pages * (unsigned long)page);
+	family(t, "process_open_fds", "gauge", "Open file descriptors.");
+	emit(t, "process_open_fds %d\n", fds - 1);
+	family(t, "process_start_time_seconds", "gauge",
+	    "Start time of the process since the epoch, in seconds.");
+	emit(t, "process_start_time_seconds %.2f\n", (double)real.tv_sec -
+	    (double)boot.tv_sec + (double)start / (double)tick);
+}
+
+/*
+ * GET /metrics.  The body is text, not JSON: it is handed back through
+ * r->text, which api_send writes with the exposition format's type.
+ */
+int
+api_metrics_get(struct api_req *r, struct store *st, const char *rest)
+{
+	struct text t = { NULL, 0, 0, 0 };
+	char *cause = NULL;
+
+	(void)rest;
+	if (errors_family(&t, st, &cause) != 0) {
+		free(t.buf);
+		return (api_fail_store(r, "metrics", cause));
+	}
+	store_family(&t, st);
+	writer_family(&t, api_writer(r->api));
+	process_family(&t);
+	if (t.failed) {
+		free(t.buf);
+		return (api_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		    "out of memory building the metrics"));
+	}
+	r->text = t.buf;
+	r->text_len = t.len;
+	r->text_type = METRICS_CONTENT_TYPE;
+	r->status = MHD_HTTP_OK;
+	return (0);
+}
