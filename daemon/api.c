@@ -528,6 +528,25 @@ api_get_request(struct api_req *r, struct store *st, const char *id)
 
 /* Reads the parameters of /api/v1/errors into q. */
 static int
+api_parse_cursor(const char *s, int by_time, struct store_errors_query *q)
+{
+	const char	*dot = strchr(s, '.');
+	char		 head[32];
+
+	if (!by_time)
+		return (dot != NULL || api_parse_int(s, &q->cursor) != 0 ||
+		    q->cursor <= 0 ? -1 : 0);
+	if (dot == NULL || (size_t)(dot - s) >= sizeof head)
+		return (-1);
+	memcpy(head, s, (size_t)(dot - s));
+	head[dot - s] = '\0';
+	if (api_parse_int(head, &q->cursor_time) != 0 ||
+	    api_parse_int(dot + 1, &q->cursor) != 0 || q->cursor <= 0)
+		return (-1);
+	return (0);
+}
+
+static int
 api_errors_query(struct api_req *r, struct store_errors_query *q)
 {
 	int64_t	status, limit;
@@ -544,23 +563,26 @@ api_errors_query(struct api_req *r, struct store_errors_query *q)
 	q->status = (int)status;
 	q->limit = (int)limit;
 
-	/* The cursor is opaque to clients, but must be what we handed out. */
+	/*
+	 * The cursor is opaque to clients, but must be what we handed out:
+	 * "ID", or "TIME.ID" when the listing is by time (filtered by code).
+	 */
 	if (api_arg(r, "cursor") != NULL &&
-	    (api_parse_int(api_arg(r, "cursor"), &q->cursor) != 0 ||
-	    q->cursor <= 0))
+	    api_parse_cursor(api_arg(r, "cursor"), q->code != NULL, q) != 0)
 		return (api_fail(r, MHD_HTTP_BAD_REQUEST, "bad_parameter",
 		    "parameter \"cursor\" must be the next_cursor of an "
-		    "earlier page, got %s",
+		    "earlier page with the same filters, got %s",
 		    api_quote(api_arg(r, "cursor"), quoted)));
 	return (0);
 }
 
 /* {"items":[...],"next_cursor":...} from a page of rows. */
 static json_t *
-api_errors_body(const struct store_row *rows, size_t n, int64_t next)
+api_errors_body(const struct store_row *rows, size_t n, int64_t next,
+    int by_time)
 {
 	json_t	*items;
-	char	 cursor[32];
+	char	 cursor[48];
 	size_t	 i;
 
 	if ((items = json_array()) == NULL)
@@ -572,7 +594,11 @@ api_errors_body(const struct store_row *rows, size_t n, int64_t next)
 			return (NULL);
 		}
 	}
-	snprintf(cursor, sizeof cursor, "%" PRId64, next);
+	if (by_time && n > 0)
+		snprintf(cursor, sizeof cursor, "%" PRId64 ".%" PRId64,
+		    rows[n - 1].time_ms, next);
+	else
+		snprintf(cursor, sizeof cursor, "%" PRId64, next);
 
 	/* "o" steals items, also when json_pack fails. */
 	return (json_pack("{s:o,s:s?}", "items", items,
@@ -595,7 +621,7 @@ api_get_errors(struct api_req *r, struct store *st, const char *rest)
 	if (store_errors(st, &q, &rows, &n, &next, &cause) != 0)
 		return (api_fail_store(r, "errors", cause));
 
-	r->body = api_errors_body(rows, n, next);
+	r->body = api_errors_body(rows, n, next, q.code != NULL);
 	store_rows_free(rows, n);
 	return (api_done(r));
 }

@@ -1034,22 +1034,31 @@ rows_push(sqlite3_stmt *s, struct store_row **rows, size_t *n, size_t *cap)
 	return 0;
 }
 
+/*
+ * Filtered by code, the listing is newest time first, which the
+ * (code_id, time_ms) index gives without sorting, and the cursor is a
+ * (time, id) pair; unfiltered, it is newest stored first, by id.
+ */
 static int
 errors_prepare(struct store *st, const struct store_errors_query *q,
     sqlite3_stmt **out, char **cause)
 {
+	const char *after = "";
 	char sql[1024];
 	sqlite3_stmt *s;
 
+	if (q->cursor > 0)
+		after = q->code != NULL ? " AND r.time_ms <= ?8 AND"
+		    " (r.time_ms < ?8 OR r.id < ?6)" : " AND r.id < ?6";
 	snprintf(sql, sizeof sql, ROW_SELECT " FROM records r" ROW_JOINS
 	    " WHERE r.time_ms >= ?1 AND r.time_ms < ?2%s%s%s%s"
-	    " ORDER BY r.id DESC LIMIT ?7",
+	    " ORDER BY %s LIMIT ?7",
 	    q->code != NULL ? " AND r.code_id = (SELECT id FROM strings"
 	    " WHERE kind = 1 AND value = ?3)" : "",
 	    q->api != NULL ? " AND r.api_id = (SELECT id FROM strings"
 	    " WHERE kind = 2 AND value = ?4)" : "",
-	    q->status != 0 ? " AND r.status = ?5" : "",
-	    q->cursor > 0 ? " AND r.id < ?6" : "");
+	    q->status != 0 ? " AND r.status = ?5" : "", after,
+	    q->code != NULL ? "r.time_ms DESC, r.id DESC" : "r.id DESC");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, cause, "preparing errors query");
 	sqlite3_bind_int64(s, 1, q->from_ms);
@@ -1062,6 +1071,7 @@ errors_prepare(struct store *st, const struct store_errors_query *q,
 	sqlite3_bind_int64(s, 6, q->cursor);
 	/* One more than asked: its presence says there is a next page. */
 	sqlite3_bind_int(s, 7, q->limit + 1);
+	sqlite3_bind_int64(s, 8, q->cursor_time);
 	*out = s;
 	return 0;
 }

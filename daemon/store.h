@@ -108,13 +108,19 @@ int store_lookup(struct store *st, const char *request_id,
     struct store_row *row, char **cause);
 void store_row_clear(struct store_row *row);
 
-/* A filtered, newest-first listing.  NULL / 0 fields do not filter. */
+/*
+ * A filtered, newest-first listing.  NULL / 0 fields do not filter.  With
+ * a code, "newest" is by time and a page goes on after (cursor_time,
+ * cursor): the time and id of the last row of the page before; without,
+ * it is by arrival and cursor alone says where.
+ */
 struct store_errors_query {
 	const char *code;
 	const char *api;
 	int status;
 	int64_t from_ms, to_ms;		/* [from, to) */
 	int64_t cursor;			/* 0 to start; else a next_cursor */
+	int64_t cursor_time;		/* with code: the last row's time */
 	int limit;
 };
 int store_errors(struct store *st, const struct store_errors_query *q,
