@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -84,6 +85,9 @@ struct api {
 	struct follow		*writer;	/* for pushes; may be NULL */
 	int			 push_enabled;
 	size_t			 push_max_body;
+	char			*token;		/* NULL: no token asked */
+	char			*tls_cert;	/* PEM, kept while serving */
+	char			*tls_key;
 };
 
 
@@ -1028,6 +1032,41 @@ api_reader_release(struct api *api, struct store *st)
 	pthread_mutex_unlock(&api->lock);
 }
 
+/* Compares in time that depends on want's length only, not on where
+ * given differs. */
+static int
+api_token_equal(const char *given, const char *want)
+{
+	size_t		gl = strlen(given), wl = strlen(want), i;
+	unsigned char	diff = gl != wl;
+
+	for (i = 0; i < wl; i++)
+		diff |= (unsigned char)want[i] ^
+		    (unsigned char)(i < gl ? given[i] : 0);
+	return (diff == 0);
+}
+
+/*
+ * With a token configured, every endpoint but /healthz asks for
+ * "Authorization: Bearer TOKEN".  The token is never logged.
+ */
+static int
+api_authorized(struct api_req *r)
+{
+	const char	*auth;
+
+	if (r->api->token == NULL || strcmp(r->url, "/healthz") == 0)
+		return (1);
+	auth = api_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0 &&
+	    api_token_equal(auth + 7, r->api->token))
+		return (1);
+	r->www_auth = 1;
+	api_fail(r, MHD_HTTP_UNAUTHORIZED, "unauthorized", "this endpoint "
+	    "asks for \"Authorization: Bearer <token>\"");
+	return (0);
+}
+
 /* Routes a request and runs its endpoint; leaves status and body set. */
 static void
 api_dispatch(struct api_req *r)
@@ -1037,6 +1076,8 @@ api_dispatch(struct api_req *r)
 	const char		*allow;
 	char			 q[API_QUOTE_LEN], m[API_QUOTE_LEN];
 
+	if (!api_authorized(r))
+		return;
 	if ((rt = api_route_find(r->url, r->method, &allow)) == NULL &&
 	    allow == NULL) {
 		api_fail(r, MHD_HTTP_NOT_FOUND, "not_found",
@@ -1117,6 +1158,9 @@ api_send(struct api_req *r)
 	    "no-store");
 	if (r->allow != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->www_auth)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    "Bearer");
 	ret = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return (ret);
@@ -1458,16 +1502,23 @@ api_listen(struct api *api, struct sockaddr_storage *ss, unsigned threads,
     char **cause)
 {
 	const union MHD_DaemonInfo	*info;
-	struct MHD_OptionItem		 pool[] = {
-		{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	struct MHD_OptionItem		 pool[4];
 	unsigned int			 flags;
+	size_t				 k = 0;
 
-	/* A pool size of 0 or 1 draws a warning: leave the option out. */
-	if (threads < 2)
-		pool[0].option = MHD_OPTION_END;
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	if (api->tls_cert != NULL) {
+		flags |= MHD_USE_TLS;
+		pool[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY,
+		    0, api->tls_key };
+		pool[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
+		    0, api->tls_cert };
+	}
+	/* A pool size of 0 or 1 draws a warning: leave the option out. */
+	if (threads >= 2)
+		pool[k++] = (struct MHD_OptionItem){
+		    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL };
+	pool[k] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 
@@ -1513,6 +1564,9 @@ api_free(struct api *api)
 	}
 	free(api->readers);
 	free(api->idle);
+	free(api->token);
+	free(api->tls_cert);
+	free(api->tls_key);
 	free(api);
 }
 
@@ -1521,6 +1575,30 @@ api_free(struct api *api)
  * *out, or -1 with *cause set (malloc'd; the caller frees it) and
  * nothing left running.
  */
+/* Copies the token and the TLS key pair; -1 when TLS cannot be had. */
+static int
+api_secrets(struct api *api, const struct api_config *cfg, char **cause)
+{
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		api_cause(cause, "TLS needs both a certificate and a key");
+		return (-1);
+	}
+	if (cfg->tls_cert != NULL &&
+	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		api_cause(cause, "this libmicrohttpd was built without TLS");
+		return (-1);
+	}
+	if ((cfg->token != NULL &&
+	    (api->token = strdup(cfg->token)) == NULL) ||
+	    (cfg->tls_cert != NULL &&
+	    ((api->tls_cert = strdup(cfg->tls_cert)) == NULL ||
+	    (api->tls_key = strdup(cfg->tls_key)) == NULL))) {
+		api_cause(cause, "out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
 int
 api_start(const struct api_config *cfg, struct api **out, char **cause)
 {
@@ -1537,6 +1615,8 @@ api_start(const struct api_config *cfg, struct api **out, char **cause)
 	}
 	api->port = cfg->port;
 	api->writer = cfg->writer;
+	if (api_secrets(api, cfg, cause) != 0)
+		goto fail;
 	api->push_enabled = cfg->push_enabled;
 	api->push_max_body = cfg->push_max_body > 0 ?
 	    (size_t)cfg->push_max_body : API_BODY_MAX;

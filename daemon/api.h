@@ -22,6 +22,9 @@ struct api_config {
 	struct follow *writer;		/* stores pushes; NULL: none */
 	int push_enabled;		/* POST /api/v1/ingest answers */
 	int64_t push_max_body;		/* bytes; larger bodies get 413 */
+	const char *token;		/* bearer token asked of callers */
+	const char *tls_cert;		/* PEM text: serve HTTPS when set */
+	const char *tls_key;
 };
 
 /*

@@ -60,6 +60,7 @@ struct api_req {
 	size_t			 text_len;
 	const char		*text_type;
 	const char		*allow;		/* Allow header, for a 405 */
+	int			 www_auth;	/* a 401: say how to log in */
 	char			 peer[64];
 };
 

@@ -54,6 +54,7 @@ config_defaults(struct config *cfg)
 	cfg->retention_ms = CONFIG_DEFAULT_RETENTION_MS;
 	cfg->rollup_retention_ms = CONFIG_DEFAULT_ROLLUP_RETENTION_MS;
 	cfg->push_max_body = CONFIG_DEFAULT_MAX_BODY;
+	cfg->mask_output = 1;
 	if (config_set(&cfg->listen, CONFIG_DEFAULT_LISTEN) == -1 ||
 	    config_set(&cfg->db, CONFIG_DEFAULT_DB) == -1 ||
 	    config_set(&cfg->log_level, "info") == -1) {
@@ -69,6 +70,9 @@ config_free(struct config *cfg)
 	free(cfg->listen);
 	free(cfg->db);
 	free(cfg->log_level);
+	free(cfg->token_file);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
 	follow_sources_free(cfg->sources, cfg->nsources);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -83,6 +87,12 @@ field_of(struct config *cfg, const char *section, const char *key)
 		return &cfg->log_level;
 	if (strcmp(section, "storage") == 0 && strcmp(key, "db") == 0)
 		return &cfg->db;
+	if (strcmp(section, "server") == 0 && strcmp(key, "token_file") == 0)
+		return &cfg->token_file;
+	if (strcmp(section, "server") == 0 && strcmp(key, "tls_cert") == 0)
+		return &cfg->tls_cert;
+	if (strcmp(section, "server") == 0 && strcmp(key, "tls_key") == 0)
+		return &cfg->tls_key;
 	return NULL;
 }
 
@@ -221,6 +231,12 @@ typed_key(struct load_ctx *c, const char *section, const char *key,
 		rc = parse_bool(value, &cfg->push_enabled) == 0;
 	else if (strcmp(section, "push") == 0 && strcmp(key, "max_body") == 0)
 		rc = config_parse_size(value, &cfg->push_max_body) == 0;
+	else if (strcmp(section, "server") == 0 &&
+	    strcmp(key, "mask_access_keys") == 0)
+		rc = parse_bool(value, &cfg->mask_output) == 0;
+	else if (strcmp(section, "storage") == 0 &&
+	    strcmp(key, "mask_access_keys") == 0)
+		rc = parse_bool(value, &cfg->mask_storage) == 0;
 	else
 		return -1;
 	if (rc == 0)
@@ -327,6 +343,36 @@ config_add_watch(struct config *cfg, const char *spec, char **cause)
 	free(src->path);
 	src->path = path;
 	src->fmt = fmt;
+	return 0;
+}
+
+int
+config_read_file(const char *path, int trim, char **out, char **cause)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	*out = NULL;
+	if ((f = fopen(path, "r")) == NULL) {
+		set_cause(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (getdelim(&buf, &len, '\0', f) == -1) {
+		set_cause(cause, "%s: empty or unreadable", path);
+		fclose(f);
+		free(buf);
+		return -1;
+	}
+	fclose(f);
+	if (trim)
+		buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		set_cause(cause, "%s: empty", path);
+		free(buf);
+		return -1;
+	}
+	*out = buf;
 	return 0;
 }
 

@@ -33,6 +33,10 @@ struct config {
 	char *listen;			/* HOST:PORT */
 	char *db;			/* database path */
 	char *log_level;		/* error, warning, info, debug */
+	char *token_file;		/* bearer token for the API, or NULL */
+	char *tls_cert, *tls_key;	/* PEM files; both, or neither */
+	int mask_output;		/* mask AccessKey IDs the API shows */
+	int mask_storage;		/* mask them before storing */
 	int64_t retention_ms;		/* 0 keeps records forever */
 	int64_t rollup_retention_ms;
 	int push_enabled;
@@ -40,6 +44,13 @@ struct config {
 	struct follow_source *sources;
 	size_t nsources;
 };
+
+/*
+ * Reads a secret or PEM file whole into a malloc'd string, without a
+ * trailing newline for a token.  Returns 0, or -1 with *cause naming the
+ * file.
+ */
+int config_read_file(const char *path, int trim, char **out, char **cause);
 
 /* Fills cfg with the defaults.  Returns -1 when out of memory. */
 int config_defaults(struct config *cfg);

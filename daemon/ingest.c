@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "gzip.h"
 #include "hash.h"
+#include "mask.h"
 #include "ingest.h"
 
 struct ingest_ctx {
@@ -88,16 +89,27 @@ batch_step(struct ingest_ctx *c, uint64_t offset)
 	return store_begin(c->st, &c->cause);
 }
 
+static int ingest_mask;
+
+void
+ingest_set_mask(int on)
+{
+	ingest_mask = on;
+}
+
 static int
 on_record(void *ctx, const struct record *rec)
 {
 	struct ingest_ctx *c = ctx;
 	struct record r = *rec;
 	struct store_in in;
+	char masked[2048];
 	int rc;
 
 	if (r.time_ms == RECORD_TIME_UNKNOWN)
 		r.time_ms = c->now_ms;
+	if (ingest_mask && mask_access_keys(r.message, masked, sizeof masked))
+		r.message = masked;
 	in.rec = &r;
 	in.source = c->source;
 	classify(&r, &in);

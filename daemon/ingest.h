@@ -86,6 +86,12 @@ int ingest_record(struct store *st, const char *source,
 /* Bytes of an input's head hashed to recognise it. */
 #define INGEST_HEAD_LEN 1024
 
+/*
+ * Whether stored messages have their AccessKey IDs masked (mask.h).  Set
+ * once at start, before any ingest; off unless set.
+ */
+void ingest_set_mask(int on);
+
 /* Frees the rejects kept in a tally. */
 void ingest_tally_clear(struct ingest_tally *tally);
 

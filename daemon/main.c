@@ -84,6 +84,7 @@ static const char ingest_help[] =
 "  --source NAME    name stored as each record's source (default: path)\n"
 "  --json           print the summary as JSON\n"
 "  --strict         exit 1 when any input was rejected\n"
+"  --mask-access-keys  store AccessKey IDs in messages masked\n"
 "  -h, --help       show this help\n"
 "\n"
 "Ingesting the same capture twice stores nothing new: records whose\n"
@@ -124,6 +125,7 @@ ingest_parse(int argc, char **argv, struct ingest_opts *o)
 		{ "source", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "mask-access-keys", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,6 +137,7 @@ ingest_parse(int argc, char **argv, struct ingest_opts *o)
 		case 's': o->source = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'S': o->strict = 1; break;
+		case 'm': ingest_set_mask(1); break;
 		case 'f':
 			if ((o->fmt = format_from_name(optarg)) == FORMAT_UNKNOWN)
 				return usage_error("ingest", "--format must be "

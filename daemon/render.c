@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "catalog.h"
+#include "mask.h"
 #include "render.h"
 #include "store.h"
 #include "timefmt.h"
@@ -96,6 +97,26 @@ render_meaning(json_t *o, const struct catalog_entry *e)
  * The record joined with its catalog row.  Returns a new reference, or
  * NULL when out of memory.
  */
+static int render_mask;
+
+void
+render_set_mask(int on)
+{
+	render_mask = on;
+}
+
+/* The message as shown: with AccessKey IDs masked when asked. */
+static json_t *
+render_message(const char *message)
+{
+	char	masked[2048];
+
+	if (message == NULL || !render_mask ||
+	    !mask_access_keys(message, masked, sizeof masked))
+		return (render_string(message));
+	return (json_string(masked));
+}
+
 json_t *
 render_row(const struct store_row *row)
 {
@@ -115,7 +136,7 @@ render_row(const struct store_row *row)
 	    render_string(row->request_id));
 	rc |= json_object_set_new(o, "status", json_integer(row->status));
 	rc |= json_object_set_new(o, "code", render_string(row->code));
-	rc |= json_object_set_new(o, "message", render_string(row->message));
+	rc |= json_object_set_new(o, "message", render_message(row->message));
 	rc |= json_object_set_new(o, "time", json_string(when));
 	rc |= json_object_set_new(o, "api", render_string(row->api));
 	rc |= json_object_set_new(o, "source", render_string(row->source));

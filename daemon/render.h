@@ -14,6 +14,12 @@
 #include "ingest.h"
 #include "store.h"
 
+/*
+ * Whether render_row masks AccessKey IDs in messages (mask.h).  Set once
+ * at start, before any thread renders; off unless set.
+ */
+void render_set_mask(int on);
+
 /* A record with its catalog meaning and what to do. */
 json_t *render_row(const struct store_row *row);
 

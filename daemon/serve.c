@@ -18,6 +18,7 @@
 #include "config.h"
 #include "follow.h"
 #include "log.h"
+#include "render.h"
 #include "serve.h"
 
 enum { SERVE_USAGE = 2, SERVE_FAIL = 3 };
@@ -35,14 +36,19 @@ static const char serve_help[] =
     CONFIG_DEFAULT_LISTEN ")\n"
 "  --watch PATH[:FORMAT]  follow a file, glob or directory (repeatable);\n"
 "                         FORMAT is pb, http, har, jsonl or sdklog\n"
+"  --token-file FILE      ask API callers for this bearer token\n"
+"  --insecure-listen      allow a non-loopback address without a token\n"
 "  --retention DURATION   delete records older than this (30d, 12h; 0\n"
 "                         keeps them all; default 30d)\n"
 "  --log-level LEVEL      error, warning, info or debug (default info)\n"
 "\n"
-"Options given on the command line override the config file.\n";
+"Options given on the command line override the config file.  Listening\n"
+"beyond loopback needs a token (or --insecure-listen); with [server]\n"
+"tls_cert and tls_key the API speaks HTTPS.\n";
 
 struct serve_opts {
-	const char *config, *db, *listen, *level, *retention;
+	const char *config, *db, *listen, *level, *retention, *token_file;
+	int insecure;
 	const char *watch[SERVE_WATCH_MAX];
 	int nwatch;
 };
@@ -65,6 +71,8 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "watch", required_argument, NULL, 'w' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "retention", required_argument, NULL, 'r' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "insecure-listen", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -77,6 +85,8 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'l': o->listen = optarg; break;
 		case 'v': o->level = optarg; break;
 		case 'r': o->retention = optarg; break;
+		case 't': o->token_file = optarg; break;
+		case 'i': o->insecure = 1; break;
 		case 'w':
 			if (o->nwatch == SERVE_WATCH_MAX)
 				return usage("too many --watch options");
@@ -115,7 +125,9 @@ load_config(const struct serve_opts *o, struct config *cfg, char **cause)
 			*cause = NULL;
 		return -1;
 	}
-	if ((o->db != NULL && config_set(&cfg->db, o->db) == -1) ||
+	if ((o->token_file != NULL &&
+	    config_set(&cfg->token_file, o->token_file) == -1) ||
+	    (o->db != NULL && config_set(&cfg->db, o->db) == -1) ||
 	    (o->listen != NULL && config_set(&cfg->listen, o->listen) == -1) ||
 	    (o->level != NULL && config_set(&cfg->log_level, o->level) == -1))
 		goto nomem;
@@ -160,13 +172,57 @@ wait_signals(const sigset_t *set, const struct serve_opts *o,
 	}
 }
 
+/* The token and TLS files, read once at start. */
+struct secrets {
+	char *token, *cert, *key;
+};
+
+static void
+secrets_free(struct secrets *sc)
+{
+	free(sc->token);
+	free(sc->cert);
+	free(sc->key);
+}
+
 static int
-start(const struct config *cfg, const char *host, uint16_t port,
-    struct follow **fw, struct api **api)
+secrets_read(const struct config *cfg, struct secrets *sc, char **cause)
+{
+	memset(sc, 0, sizeof *sc);
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		if (cause != NULL)
+			*cause = strdup("[server] tls_cert and tls_key go "
+			    "together");
+		return -1;
+	}
+	if ((cfg->token_file != NULL &&
+	    config_read_file(cfg->token_file, 1, &sc->token, cause) == -1) ||
+	    (cfg->tls_cert != NULL &&
+	    config_read_file(cfg->tls_cert, 0, &sc->cert, cause) == -1) ||
+	    (cfg->tls_key != NULL &&
+	    config_read_file(cfg->tls_key, 0, &sc->key, cause) == -1)) {
+		secrets_free(sc);
+		return -1;
+	}
+	return 0;
+}
+
+/* 127.0.0.0/8, ::1 and localhost. */
+static int
+is_loopback(const char *host)
+{
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "localhost") == 0;
+}
+
+static int
+start(const struct config *cfg, const struct secrets *sc, const char *host,
+    uint16_t port, struct follow **fw, struct api **api)
 {
 	struct follow_config fc = { cfg->db, cfg->sources, cfg->nsources,
 	    cfg->retention_ms, cfg->rollup_retention_ms };
-	struct api_config ac = { host, port, cfg->db, 0, NULL, 0, 0 };
+	struct api_config ac = { host, port, cfg->db, 0, NULL, 0, 0,
+	    sc->token, sc->cert, sc->key };
 	char *cause = NULL;
 
 	if (follow_start(&fc, fw, &cause) == -1) {
@@ -197,6 +253,7 @@ serve_main(int argc, char **argv)
 	struct config cfg;
 	struct follow *fw = NULL;
 	struct api *api = NULL;
+	struct secrets sc = { NULL, NULL, NULL };
 	enum log_level level;
 	char *host = NULL, *cause = NULL;
 	uint16_t port;
@@ -223,6 +280,19 @@ serve_main(int argc, char **argv)
 		rc = usage(cause);
 		goto out;
 	}
+	if (secrets_read(&cfg, &sc, &cause) == -1) {
+		fprintf(stderr, "kmswatch serve: %s\n", cause != NULL ? cause :
+		    "out of memory");
+		goto out;
+	}
+	if (!is_loopback(host) && sc.token == NULL && !o.insecure) {
+		fprintf(stderr, "kmswatch serve: listening on %s, beyond "
+		    "loopback, needs a token ([server] token_file or "
+		    "--token-file) or --insecure-listen\n", cfg.listen);
+		goto out;
+	}
+	render_set_mask(cfg.mask_output);
+	ingest_set_mask(cfg.mask_storage);
 
 	/* Block the signals before any thread starts, so that all inherit. */
 	sigemptyset(&set);
@@ -233,7 +303,7 @@ serve_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = SERVE_FAIL;
-	if (start(&cfg, host, port, &fw, &api) == -1)
+	if (start(&cfg, &sc, host, port, &fw, &api) == -1)
 		goto out;
 	log_msg(LOG_INFO, "serve: stopping signal=%s",
 	    strsignal(wait_signals(&set, &o, fw)));
@@ -245,6 +315,7 @@ serve_main(int argc, char **argv)
 out:
 	free(cause);
 	free(host);
+	secrets_free(&sc);
 	config_free(&cfg);
 	return rc;
 }

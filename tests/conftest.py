@@ -171,6 +171,17 @@ def encode_error(status, code, message, request_id):
             + text(0x22, request_id))
 
 
+def masked(message):
+    """message as the API shows it: the quoted value after
+    `AccessKey ID "` masked, first and last characters kept."""
+    m = re.search(r'AccessKey ID "([^"]*)"', message)
+    if not m:
+        return message
+    v = m.group(1)
+    hidden = "*" * len(v) if len(v) < 3 else v[0] + "*" * (len(v) - 2) + v[-1]
+    return message[:m.start(1)] + hidden + message[m.end(1):]
+
+
 def http_exchange(api, status, body, date="Thu, 03 Dec 2026 09:00:00 GMT",
                   ctype="application/x-protobuf"):
     """One request naming api, then its response carrying body."""

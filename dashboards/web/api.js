@@ -47,10 +47,43 @@ async function parse(resp) {
 	    err.message || `HTTP ${resp.status} from ${resp.url}`);
 }
 
-async function send(path, init) {
+/*
+ * A daemon listening beyond loopback asks for a bearer token (401).  The
+ * page asks the user once and keeps the token for this tab only.
+ */
+const TOKEN_KEY = "kmswatch.token";
+
+function withToken(init) {
+	const token = sessionStorage.getItem(TOKEN_KEY);
+	if (!token)
+		return init;
+	const headers = { ...(init.headers || {}),
+	    Authorization: `Bearer ${token}` };
+	return { ...init, headers };
+}
+
+/* One prompt for all the calls that met a 401 at once. */
+let asking = null;
+
+function askToken() {
+	if (asking === null) {
+		const token = window.prompt("This kmswatch asks for its API " +
+		    "token:");
+		if (token)
+			sessionStorage.setItem(TOKEN_KEY, token.trim());
+		asking = Promise.resolve(Boolean(token));
+	}
+	return asking;
+}
+
+async function send(path, init = {}) {
 	let resp;
 	try {
-		resp = await fetch(path, { cache: "no-store", ...init });
+		resp = await fetch(path, withToken({ cache: "no-store",
+		    ...init }));
+		if (resp.status === 401 && await askToken())
+			resp = await fetch(path, withToken({ cache: "no-store",
+			    ...init }));
 	} catch (e) {
 		throw new ApiError(0, "", `cannot reach the daemon: ${e.message}`);
 	}
