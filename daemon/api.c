@@ -86,6 +86,7 @@ struct api {
 	int			 push_enabled;
 	size_t			 push_max_body;
 	char			*token;		/* NULL: no token asked */
+	struct alerts		*alerts;
 	char			*tls_cert;	/* PEM, kept while serving */
 	char			*tls_key;
 };
@@ -949,6 +950,10 @@ static const char *const api_params_timeseries[] = {
 	"from", "to", "step", "code", NULL
 };
 
+static const char *const api_params_alerts[] = {
+	"state", "from", "to", NULL
+};
+static const char *const api_params_window[] = { "from", "to", NULL };
 static const char *const api_params_push[] = {
 	"format", "source", "status", NULL
 };
@@ -966,6 +971,9 @@ static const struct api_route api_routes[] = {
 	    api_get_timeseries },
 	{ "GET", "/api/v1/codes", 0, api_params_none, 0, api_get_codes },
 	{ "GET", "/metrics", 0, api_params_none, 1, api_metrics_get },
+	{ "GET", "/api/v1/alerts", 0, api_params_alerts, 0, api_alerts_get },
+	{ "GET", "/api/v1/alerts/backtest", 0, api_params_window, 1,
+	    api_alerts_backtest },
 	{ "POST", "/api/v1/ingest", 0, api_params_push, 0, api_push_ingest },
 };
 
@@ -1368,6 +1376,12 @@ api_writer(const struct api *api)
 	return (api->writer);
 }
 
+struct alerts *
+api_alerts(const struct api *api)
+{
+	return (api->alerts);
+}
+
 int
 api_push_enabled(const struct api *api)
 {
@@ -1615,6 +1629,7 @@ api_start(const struct api_config *cfg, struct api **out, char **cause)
 	}
 	api->port = cfg->port;
 	api->writer = cfg->writer;
+	api->alerts = cfg->alerts;
 	if (api_secrets(api, cfg, cause) != 0)
 		goto fail;
 	api->push_enabled = cfg->push_enabled;

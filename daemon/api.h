@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+struct alerts;
 struct follow;
 
 struct api;
@@ -25,6 +26,7 @@ struct api_config {
 	const char *token;		/* bearer token asked of callers */
 	const char *tls_cert;		/* PEM text: serve HTTPS when set */
 	const char *tls_key;
+	struct alerts *alerts;		/* the alert engine, or NULL */
 };
 
 /*

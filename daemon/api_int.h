@@ -69,6 +69,8 @@ typedef int (*api_endpoint)(struct api_req *, struct store *,
 
 /* The API's writer (NULL when none) and push settings. */
 struct follow *api_writer(const struct api *api);
+/* The alert engine, or NULL when none runs. */
+struct alerts *api_alerts(const struct api *api);
 int api_push_enabled(const struct api *api);
 
 /* A request header, or NULL. */
@@ -104,5 +106,8 @@ int api_valid_id(const char *id);
 int api_push_ingest(struct api_req *r, struct store *st, const char *rest);
 int api_push_lookup(struct api_req *r, struct store *st, const char *rest);
 int api_metrics_get(struct api_req *r, struct store *st, const char *rest);
+int api_alerts_get(struct api_req *r, struct store *st, const char *rest);
+int api_alerts_backtest(struct api_req *r, struct store *st,
+    const char *rest);
 
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "api_int.h"
 #include "follow.h"
 #include "store.h"
@@ -169,6 +170,37 @@ writer_family(struct text *t, struct follow *fw)
 	    (long long)fs.expired);
 }
 
+static void
+alerts_family(struct text *t, struct alerts *a)
+{
+	struct alerts_metrics m;
+
+	memset(&m, 0, sizeof m);
+	if (a != NULL)
+		alerts_metrics(a, &m);
+	family(t, "kmswatch_alerts", "gauge",
+	    "Alerts by state: pending and firing now, resolved in history.");
+	emit(t, "kmswatch_alerts{state=\"pending\"} %lld\n",
+	    (long long)m.pending);
+	emit(t, "kmswatch_alerts{state=\"firing\"} %lld\n",
+	    (long long)m.firing);
+	emit(t, "kmswatch_alerts{state=\"resolved\"} %lld\n",
+	    (long long)m.resolved);
+	family(t, "kmswatch_rules", "gauge", "Alert rules evaluated.");
+	emit(t, "kmswatch_rules %zu\n", m.rules);
+	family(t, "kmswatch_rule_evaluation_seconds", "gauge",
+	    "Duration of the last evaluation of every rule.");
+	emit(t, "kmswatch_rule_evaluation_seconds %.6f\n", m.last_duration_s);
+	family(t, "kmswatch_rule_evaluations_total", "counter",
+	    "Evaluations run (those skipped for want of new data excluded).");
+	emit(t, "kmswatch_rule_evaluations_total %lld\n",
+	    (long long)m.evaluations);
+	family(t, "kmswatch_rule_evaluation_failures_total", "counter",
+	    "Evaluations that failed.");
+	emit(t, "kmswatch_rule_evaluation_failures_total %lld\n",
+	    (long long)m.failures);
+}
+
 /* CPU seconds and start time from /proc/self/stat. */
 static void
 process_family(struct text *t)
@@ -235,6 +267,7 @@ api_metrics_get(struct api_req *r, struct store *st, const char *rest)
 	}
 	store_family(&t, st);
 	writer_family(&t, api_writer(r->api));
+	alerts_family(&t, api_alerts(r->api));
 	process_family(&t);
 	if (t.failed) {
 		free(t.buf);

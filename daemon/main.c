@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "alerts.h"
 #include "catalog.h"
 #include "config.h"
 #include "ingest.h"
@@ -476,6 +477,7 @@ static const char main_help[] =
 "  lookup   show the records of RequestIds\n"
 "  stats    count records by code, status, API or category\n"
 "  codes    list the error-code catalog\n"
+"  alerts   show alerts, or replay the rules over history (--backtest)\n"
 "\n"
 "'kmswatch COMMAND --help' describes a command.\n";
 
@@ -488,7 +490,7 @@ main(int argc, char **argv)
 	} cmds[] = {
 		{ "serve", serve_main }, { "ingest", cmd_ingest },
 		{ "lookup", cmd_lookup }, { "stats", cmd_stats },
-		{ "codes", cmd_codes },
+		{ "codes", cmd_codes }, { "alerts", alerts_cli },
 	};
 	size_t i;
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "api.h"
 #include "config.h"
 #include "follow.h"
@@ -215,14 +216,36 @@ is_loopback(const char *host)
 	    strcmp(host, "localhost") == 0;
 }
 
+/* The running parts, started in this order and stopped in reverse. */
+struct parts {
+	struct follow *fw;
+	struct alerts *alerts;
+	struct api *api;
+};
+
+static void
+stop(struct parts *p)
+{
+	/* The API first, so that no request is left waiting on the rest. */
+	if (p->api != NULL)
+		api_stop(p->api);
+	alerts_stop(p->alerts);
+	if (p->fw != NULL)
+		follow_stop(p->fw);
+	memset(p, 0, sizeof *p);
+}
+
 static int
-start(const struct config *cfg, const struct secrets *sc, const char *host,
-    uint16_t port, struct follow **fw, struct api **api)
+start(const struct serve_opts *o, const struct config *cfg,
+    const struct secrets *sc, const char *host, uint16_t port,
+    struct parts *p)
 {
 	struct follow_config fc = { cfg->db, cfg->sources, cfg->nsources,
 	    cfg->retention_ms, cfg->rollup_retention_ms };
 	struct api_config ac = { host, port, cfg->db, 0, NULL, 0, 0,
-	    sc->token, sc->cert, sc->key };
+	    sc->token, sc->cert, sc->key, NULL };
+	struct follow **fw = &p->fw;
+	struct api **api = &p->api;
 	char *cause = NULL;
 
 	if (follow_start(&fc, fw, &cause) == -1) {
@@ -233,6 +256,15 @@ start(const struct config *cfg, const struct secrets *sc, const char *host,
 	}
 	log_msg(LOG_INFO, "serve: writer started db=%s sources=%zu", cfg->db,
 	    cfg->nsources);
+	/* Bad rules stop the start: a daemon that cannot alert must say so. */
+	if (alerts_start(cfg->db, o->config, &p->alerts, &cause) == -1) {
+		log_msg(LOG_ERROR, "serve: cannot start the alert rules: %s",
+		    cause != NULL ? cause : "out of memory");
+		free(cause);
+		stop(p);
+		return -1;
+	}
+	ac.alerts = p->alerts;
 	ac.writer = *fw;
 	ac.push_enabled = cfg->push_enabled;
 	ac.push_max_body = cfg->push_max_body;
@@ -240,7 +272,7 @@ start(const struct config *cfg, const struct secrets *sc, const char *host,
 		log_msg(LOG_ERROR, "serve: cannot start the API listen=%s: %s",
 		    cfg->listen, cause != NULL ? cause : "out of memory");
 		free(cause);
-		follow_stop(*fw);
+		stop(p);
 		return -1;
 	}
 	return 0;
@@ -251,8 +283,7 @@ serve_main(int argc, char **argv)
 {
 	struct serve_opts o;
 	struct config cfg;
-	struct follow *fw = NULL;
-	struct api *api = NULL;
+	struct parts parts = { NULL, NULL, NULL };
 	struct secrets sc = { NULL, NULL, NULL };
 	enum log_level level;
 	char *host = NULL, *cause = NULL;
@@ -303,12 +334,11 @@ serve_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = SERVE_FAIL;
-	if (start(&cfg, &sc, host, port, &fw, &api) == -1)
+	if (start(&o, &cfg, &sc, host, port, &parts) == -1)
 		goto out;
 	log_msg(LOG_INFO, "serve: stopping signal=%s",
-	    strsignal(wait_signals(&set, &o, fw)));
-	api_stop(api);
-	follow_stop(fw);
+	    strsignal(wait_signals(&set, &o, parts.fw)));
+	stop(&parts);
 	log_msg(LOG_INFO, "serve: stopped");
 	rc = 0;
 

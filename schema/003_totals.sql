@@ -1,4 +1,4 @@
--- 004_totals.sql: running totals, kept in the transactions that change
+-- 003_totals.sql: running totals, kept in the transactions that change
 -- them, so that health checks and the Prometheus endpoint read a few rows
 -- instead of counting millions.
 
