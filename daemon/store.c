@@ -1391,31 +1391,26 @@ minutes_push(sqlite3_stmt *s, struct store_minute **rows, size_t *n,
 	return 0;
 }
 
-int
-store_minutes(struct store *st, int64_t from_ms, int64_t to_ms,
-    int api_responses, struct store_minute **rows, size_t *n,
-    char **cause)
+/*
+ * Runs sql, whose columns are those of a store_minute and whose ?1 and ?2
+ * (when it has them) are the first and last minute, into *rows.
+ */
+static int
+minutes_query(struct store *st, const char *sql, int64_t from_ms,
+    int64_t to_ms, struct store_minute **rows, size_t *n, char **cause)
 {
-	static const char errors_sql[] = "SELECT r.minute, c.value, r.status,"
-	    " a.value, r.count FROM rollup_minute r"
-	    " JOIN strings c ON c.id = r.code_id"
-	    " LEFT JOIN strings a ON a.id = r.api_id"
-	    " WHERE r.minute >= ?1 AND r.minute < ?2 ORDER BY r.minute";
-	static const char responses_sql[] = "SELECT r.minute, NULL, 0,"
-	    " a.value, r.count FROM responses_minute r"
-	    " LEFT JOIN strings a ON a.id = r.api_id"
-	    " WHERE r.minute >= ?1 AND r.minute < ?2 ORDER BY r.minute";
 	sqlite3_stmt *s;
 	size_t cap = 0;
 	int rc;
 
 	*rows = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db, api_responses ? responses_sql :
-	    errors_sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st, cause, "preparing rollup query");
-	sqlite3_bind_int64(s, 1, minute_floor(from_ms));
-	sqlite3_bind_int64(s, 2, minute_ceil(to_ms));
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, cause, "preparing a rollup query");
+	if (sqlite3_bind_parameter_count(s) >= 2) {
+		sqlite3_bind_int64(s, 1, minute_floor(from_ms));
+		sqlite3_bind_int64(s, 2, minute_ceil(to_ms));
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (minutes_push(s, rows, n, &cap) == -1) {
 			set_cause(cause, "out of memory reading rollups");
@@ -1435,6 +1430,25 @@ fail:
 	*rows = NULL;
 	*n = 0;
 	return -1;
+}
+
+int
+store_minutes(struct store *st, int64_t from_ms, int64_t to_ms,
+    int api_responses, struct store_minute **rows, size_t *n,
+    char **cause)
+{
+	static const char errors_sql[] = "SELECT r.minute, c.value, r.status,"
+	    " a.value, r.count FROM rollup_minute r"
+	    " JOIN strings c ON c.id = r.code_id"
+	    " LEFT JOIN strings a ON a.id = r.api_id"
+	    " WHERE r.minute >= ?1 AND r.minute < ?2 ORDER BY r.minute";
+	static const char responses_sql[] = "SELECT r.minute, NULL, 0,"
+	    " a.value, r.count FROM responses_minute r"
+	    " LEFT JOIN strings a ON a.id = r.api_id"
+	    " WHERE r.minute >= ?1 AND r.minute < ?2 ORDER BY r.minute";
+
+	return minutes_query(st, api_responses ? responses_sql : errors_sql,
+	    from_ms, to_ms, rows, n, cause);
 }
 
 void
@@ -1572,32 +1586,7 @@ store_counts(struct store *st, int responses, struct store_minute **rows,
 	static const char responses_sql[] = "SELECT 0, NULL, 0, a.value,"
 	    " t.count FROM totals_responses t"
 	    " LEFT JOIN strings a ON a.id = t.api_id ORDER BY a.value";
-	sqlite3_stmt *s;
-	size_t cap = 0;
-	int rc;
 
-	*rows = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(st->db, responses ? responses_sql : errors_sql,
-	    -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st, cause, "preparing totals query");
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (minutes_push(s, rows, n, &cap) == -1) {
-			set_cause(cause, "out of memory reading totals");
-			goto fail;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st, cause, "reading totals");
-		goto fail;
-	}
-	sqlite3_finalize(s);
-	return 0;
-
-fail:
-	sqlite3_finalize(s);
-	store_minutes_free(*rows, *n);
-	*rows = NULL;
-	*n = 0;
-	return -1;
+	return minutes_query(st, responses ? responses_sql : errors_sql, 0, 0,
+	    rows, n, cause);
 }
