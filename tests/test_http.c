@@ -23,8 +23,9 @@
 #include "record.h"
 #include "timefmt.h"
 
+#include "logsink.h"
+
 #define ALL		(-2)	/* consumed: the whole input */
-#define LOG_MAX		4096
 
 /* api.Error bodies: 404 "A.B" "r1" (12 bytes), 400 "A.B" (8), "A.B" (5). */
 #define B404		"\x08\x94\x03\x12\x03" "A.B" "\x22\x02" "r1"
@@ -69,38 +70,6 @@
 			"Content-Encoding: gzip\r\n"
 
 /* --- the event log sink --- */
-
-struct log {
-	char text[LOG_MAX];
-	size_t len;
-	int events;
-	int stop_after;		/* the nth event returns -1; 0 never */
-};
-
-static int
-log_add(struct log *lg, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(lg->text + lg->len, sizeof(lg->text) - lg->len, fmt,
-	    ap);
-	va_end(ap);
-	if (n > 0 && (size_t)n < sizeof(lg->text) - lg->len)
-		lg->len += (size_t)n;
-	lg->events++;
-	return lg->stop_after != 0 && lg->events >= lg->stop_after ? -1 : 0;
-}
-
-static const char *
-time_text(int64_t ms, char buf[TIMEFMT_RFC3339_LEN])
-{
-	if (ms == RECORD_TIME_UNKNOWN)
-		return "-";
-	timefmt_rfc3339(ms, buf);
-	return buf;
-}
 
 static int
 log_record(void *ctx, const struct record *r)
