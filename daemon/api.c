@@ -509,6 +509,7 @@ static int
 api_get_request(struct api_req *r, struct store *st, const char *id)
 {
 	struct store_row	 row;
+	int64_t			 context;
 	char			 q[API_QUOTE_LEN];
 	char			*cause = NULL;
 	int			 rc;
@@ -519,6 +520,8 @@ api_get_request(struct api_req *r, struct store *st, const char *id)
 		    "0-9, '-', '_' and '.', got %s", API_ID_MAX,
 		    api_quote(id, q)));
 
+	if (api_arg_int(r, "context", 0, 1, 0, &context) != 0)
+		return (-1);
 	memset(&row, 0, sizeof row);
 	if ((rc = store_lookup(st, id, &row, &cause)) < 0)
 		return (api_fail_store(r, "lookup", cause));
@@ -527,6 +530,11 @@ api_get_request(struct api_req *r, struct store *st, const char *id)
 		    "no record has request id \"%s\"", id));
 
 	r->body = render_row(&row);
+	if (context && r->body != NULL &&
+	    api_push_context(st, &row, r->body, &cause) != 0) {
+		store_row_clear(&row);
+		return (api_fail_store(r, "context", cause));
+	}
 	store_row_clear(&row);
 	return (api_done(r));
 }
@@ -950,6 +958,7 @@ static const char *const api_params_timeseries[] = {
 	"from", "to", "step", "code", NULL
 };
 
+static const char *const api_params_request[] = { "context", NULL };
 static const char *const api_params_alerts[] = {
 	"state", "from", "to", NULL
 };
@@ -963,7 +972,7 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/healthz", 0, api_params_none, 1, api_get_healthz },
 	{ "POST", "/api/v1/requests/lookup", 0, api_params_none, 1,
 	    api_push_lookup },
-	{ "GET", "/api/v1/requests/", 1, api_params_none, 1,
+	{ "GET", "/api/v1/requests/", 1, api_params_request, 1,
 	    api_get_request },
 	{ "GET", "/api/v1/errors", 0, api_params_errors, 1, api_get_errors },
 	{ "GET", "/api/v1/stats", 0, api_params_stats, 1, api_get_stats },

@@ -105,6 +105,9 @@ int api_valid_id(const char *id);
 /* Endpoints that live in files of their own. */
 int api_push_ingest(struct api_req *r, struct store *st, const char *rest);
 int api_push_lookup(struct api_req *r, struct store *st, const char *rest);
+/* Adds "context" (errors of row's code and API around it) to rec. */
+int api_push_context(struct store *st, const struct store_row *row,
+    json_t *rec, char **cause);
 int api_metrics_get(struct api_req *r, struct store *st, const char *rest);
 int api_alerts_get(struct api_req *r, struct store *st, const char *rest);
 int api_alerts_backtest(struct api_req *r, struct store *st,

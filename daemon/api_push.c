@@ -252,6 +252,18 @@ context_of(struct store *st, const struct store_row *row, char **cause)
 	return (list);
 }
 
+int
+api_push_context(struct store *st, const struct store_row *row,
+    json_t *rec, char **cause)
+{
+	json_t	*ctx;
+
+	if ((ctx = context_of(st, row, cause)) == NULL)
+		return (-1);
+	/* json_object_set_new steals ctx, even when it fails. */
+	return (json_object_set_new(rec, "context", ctx));
+}
+
 /* One result: {"request_id","found","record","context"}. */
 static int
 lookup_one(struct store *st, const char *id, int context, json_t *results,

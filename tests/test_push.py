@@ -187,3 +187,15 @@ def test_lookup_bad_body_is_400(pushd):
     status, doc = post(pushd, "/api/v1/requests/lookup", b"[1,2",
                        "application/json")
     assert status == 400 and doc["error"]["code"] == "bad_body"
+
+
+def test_get_one_request_with_context(pushd):
+    ids = ["CTXG-%02d-4E2D" % i for i in range(4)]
+    store_some(pushd, ids)
+    status, _, doc = pushd.get("/api/v1/requests/%s?context=1" % ids[1])
+    assert status == 200
+    assert sorted(c["request_id"] for c in doc["context"]) == sorted(
+        ids[:1] + ids[2:])
+    status, _, doc = pushd.get("/api/v1/requests/" + ids[1])
+    assert "context" not in doc
+    assert pushd.get("/api/v1/requests/%s?context=yes" % ids[1])[0] == 400
