@@ -9,7 +9,7 @@
 # CI=true (as .ci/run sets it) turns warnings into errors.
 
 CC      ?= cc
-PKGS    := libprotobuf-c sqlite3 libmicrohttpd jansson inih zlib
+PKGS    := libprotobuf-c sqlite3 libmicrohttpd jansson inih zlib libcurl
 OPT     ?= -O2 -g
 WERROR  := $(if $(CI),-Werror,)
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) \
@@ -22,7 +22,8 @@ LDLIBS  += $(PKG_LIBS) -lpthread -lm
 DEB_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev \
             libsqlite3-dev libmicrohttpd-dev libjansson-dev libcmocka-dev \
             libinih-dev zlib1g-dev libjs-dygraphs \
-            python3 python3-pytest sqlite3 prometheus prometheus-alertmanager
+            python3 python3-pytest sqlite3 prometheus prometheus-alertmanager \
+            libcurl4-openssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PROTO_C := build/proto/kms_error.pb-c.c
@@ -97,9 +98,10 @@ build/obj/%.o: %.c $(PROTO_H) $(wildcard parsers/*.h daemon/*.h)
 build/kmswatch: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-build/tests/%: tests/%.c $(LIBOBJS)
+build/tests/%: tests/%.c $(LIBOBJS) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) \
+	    -lcmocka
 
 # The sample captures are dated 2026-12-03: keep them whatever their age.
 run: deps
@@ -126,3 +128,150 @@ bench: deps
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------------------
+# Sanitizers, fuzzing and installing.  Nothing above depends on this part.
+#
+#   make test-asan     every cmocka test and pytest against an
+#                      ASan+UBSan build in build-asan/; reports go to
+#                      build-asan/logs/ and are printed at the end
+#   make fuzz          builds the libFuzzer targets in build/fuzz/ and
+#                      runs each for FUZZ_SECONDS (default 60); choose
+#                      targets with FUZZ_TARGETS="pb http"
+#   make fuzz-regress  replays tests/fuzz/corpus and tests/fuzz/regressions
+#                      through each target once
+#   make install       PREFIX (/usr/local), DESTDIR, SYSCONFDIR (/etc)
+#
+# The sanitized builds compile the same sources into folders of their
+# own; the generated sources (proto, schema, assets) stay in build/.
+
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+              -fno-omit-frame-pointer
+SAN_CFLAGS  = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $(WERROR) \
+              -Ibuild -Iparsers -Idaemon $(PKG_CFLAGS)
+GEN_SRCS   := $(PROTO_C) build/schema_sql.c build/assets_data.c
+SAN_LIBSRCS = $(LIBSRCS) $(GEN_SRCS)
+
+# Objects of a sanitized build: $(1) its folder, $(2) the compiler, $(3)
+# flags of its own.  protoc-c's output has unused parameters.
+define SAN_OBJECTS
+$(1)/obj/%.o: %.c $$(PROTO_H) $$(wildcard parsers/*.h daemon/*.h)
+	@mkdir -p $$(dir $$@)
+	$(2) $$(SAN_CFLAGS) $$(SAN_FLAGS) $(3) $$(SAN_WARN) -c -o $$@ $$<
+
+$(1)/obj/build/proto/%.o: SAN_WARN := -Wno-unused-parameter
+endef
+
+# -- make test-asan ---------------------------------------------------------
+
+ASAN_CC      ?= $(CC)
+ASAN_DIR     := build-asan
+ASAN_LIBOBJS  = $(SAN_LIBSRCS:%.c=$(ASAN_DIR)/obj/%.o)
+ASAN_TESTS   := $(patsubst tests/%.c,$(ASAN_DIR)/tests/%,\
+                $(wildcard tests/test_*.c))
+ASAN_LOGS    := $(CURDIR)/$(ASAN_DIR)/logs
+ASAN_ENV     := \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(ASAN_LOGS)/asan \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_LOGS)/ubsan
+
+$(eval $(call SAN_OBJECTS,$(ASAN_DIR),$(ASAN_CC),))
+
+$(ASAN_DIR)/kmswatch: $(ASAN_LIBOBJS) $(ASAN_DIR)/obj/daemon/main.o
+	$(ASAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(ASAN_DIR)/tests/%: tests/%.c $(ASAN_LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(SAN_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# Every test runs even after a failure; sanitizer reports are printed
+# last, and any report fails the target.
+test-asan: deps
+	@start=$$(date +%s); \
+	$(MAKE) $(ASAN_DIR)/kmswatch $(ASAN_TESTS) || exit 1; \
+	rm -rf $(ASAN_LOGS); mkdir -p $(ASAN_LOGS); rc=0; \
+	for t in $(ASAN_TESTS); do echo "== $$t"; \
+	    $(ASAN_ENV) $$t || rc=1; done; \
+	$(ASAN_ENV) KMSWATCH_BIN=$(CURDIR)/$(ASAN_DIR)/kmswatch \
+	    /usr/bin/python3 -m pytest -q tests || rc=1; \
+	for f in $(ASAN_LOGS)/*; do [ -f "$$f" ] || continue; \
+	    echo "== sanitizer report $$f"; cat "$$f"; rc=1; done; \
+	echo "test-asan: $$(ls $(ASAN_LOGS) | wc -l) sanitizer reports," \
+	    "$$(( $$(date +%s) - start )) s"; \
+	exit $$rc
+
+# -- make fuzz, make fuzz-regress -------------------------------------------
+
+FUZZ_CC       ?= clang
+FUZZ_DIR      ?= build/fuzz
+FUZZ_SECONDS  ?= 60
+FUZZ_NAMES    := pb http har jsonl sdklog gzip api
+FUZZ_TARGETS  ?= $(FUZZ_NAMES)
+FUZZ_LIBOBJS   = $(SAN_LIBSRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_DEB_PKGS := clang libclang-rt-14-dev
+
+$(eval $(call SAN_OBJECTS,$(FUZZ_DIR),$(FUZZ_CC),-fsanitize=fuzzer-no-link))
+
+# An archive, so that each target links only the objects it needs.
+$(FUZZ_DIR)/libkmswatch.a: $(FUZZ_LIBOBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_parse.c \
+    tests/fuzz/fuzz_parse.h $(FUZZ_DIR)/libkmswatch.a
+	$(FUZZ_CC) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer -Itests/fuzz \
+	    -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/fuzz_parse.c \
+	    $(FUZZ_DIR)/libkmswatch.a $(LDLIBS)
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(FUZZ_DEB_PKGS)"
+
+fuzz-build: fuzz-deps
+	$(MAKE) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	sh tests/fuzz/run.sh regress 0 $(FUZZ_TARGETS)
+
+# -- make install -----------------------------------------------------------
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share/kmswatch
+SYSCONFDIR ?= /etc
+# systemd reads units from /usr/local/lib/systemd/system as well.
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL    ?= install
+SHARE_FILES = packaging/captures.conf.example \
+              $(wildcard dashboards/grafana-kmswatch.json \
+                         dashboards/prometheus-rules.yml)
+
+# The unit names /usr/local/bin and /etc; they follow BINDIR and
+# SYSCONFDIR.  An existing config is never overwritten.
+install: build/kmswatch
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/kmswatch
+	$(INSTALL) -m 0755 build/kmswatch $(DESTDIR)$(BINDIR)/kmswatch
+	$(INSTALL) -m 0644 examples/kmswatch.ini \
+	    $(DESTDIR)$(DATADIR)/kmswatch.ini.example
+	$(INSTALL) -m 0644 $(SHARE_FILES) $(DESTDIR)$(DATADIR)/
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+	    -e 's|/etc/kmswatch/|$(SYSCONFDIR)/kmswatch/|g' \
+	    packaging/kmswatch.service > $(DESTDIR)$(UNITDIR)/kmswatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kmswatch.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/kmswatch/kmswatch.ini ] || \
+	    $(INSTALL) -m 0644 examples/kmswatch.ini \
+	    $(DESTDIR)$(SYSCONFDIR)/kmswatch/kmswatch.ini
+
+# Leaves the config in SYSCONFDIR and the database in /var/lib.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kmswatch \
+	    $(DESTDIR)$(UNITDIR)/kmswatch.service
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean-san:
+	rm -rf $(ASAN_DIR) $(FUZZ_DIR)
+
+.PHONY: test-asan fuzz fuzz-deps fuzz-build fuzz-regress install uninstall \
+        clean-san

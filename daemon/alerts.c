@@ -1471,6 +1471,10 @@ struct alerts {
 	struct alertstate *as_read;
 
 	struct alerts_metrics m;	/* under lock */
+
+	/* deliver: told of state changes; under eval_lock. */
+	void (*notify)(void *, const struct alertstate_row *);
+	void *notify_ctx;
 };
 
 static int64_t
@@ -1668,6 +1672,28 @@ alerts_metrics(struct alerts *a, struct alerts_metrics *m)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* --- delivery hook (deliver.c) ------------------------------------------ */
+
+void
+alerts_set_notify(struct alerts *a,
+    void (*fn)(void *, const struct alertstate_row *), void *ctx)
+{
+	pthread_mutex_lock(&a->eval_lock);
+	a->notify = fn;
+	a->notify_ctx = ctx;
+	pthread_mutex_unlock(&a->eval_lock);
+}
+
+/* Under eval_lock, after the row is stored. */
+static void
+notify(struct alerts *a, const struct alertstate_row *r)
+{
+	if (a->notify != NULL)
+		a->notify(a->notify_ctx, r);
+}
+
+/* --- end of the delivery hook -------------------------------------------- */
+
 /* --- bringing the stored state in line ---------------------------------- */
 
 static int
@@ -1782,7 +1808,11 @@ sync_episode(struct alerts *a, const struct alerts_episode *e,
 	if (a->log_changes)
 		sync_log(&r, prev);
 	r.updated_ms = now_ms;
-	return alertstate_put(a->as, &r, cause);
+	if (alertstate_put(a->as, &r, cause) == -1)
+		return -1;
+	if (prev == NULL || prev->state != r.state)	/* deliver */
+		notify(a, &r);
+	return 0;
 }
 
 /* Active rows no episode continues: rules changed, or data went away. */
@@ -1801,7 +1831,10 @@ sync_leftover(struct alerts *a, struct alertstate_row *r, int64_t now_ms,
 		log_msg(LOG_INFO, "alerts: resolved rule=%s code=%s api=%s "
 		    "(no longer raised)", r->rule, r->code,
 		    r->api != NULL ? r->api : "-");
-	return alertstate_put(a->as, r, cause);
+	if (alertstate_put(a->as, r, cause) == -1)
+		return -1;
+	notify(a, r);					/* deliver */
+	return 0;
 }
 
 /* Call with a->eval_lock held. */

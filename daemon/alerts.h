@@ -198,6 +198,20 @@ void alerts_stop(struct alerts *a);
  */
 int alerts_evaluate(struct alerts *a, int64_t now_ms, char **cause);
 
+/* --- delivery hook (deliver.c) --- */
+struct alertstate_row;
+
+/*
+ * Sets fn to be called with ctx and the row each time a stored alert
+ * changes state (new, pending to firing, resolved), from the evaluating
+ * thread, inside its write transaction: fn must only copy the row and
+ * return.  A pass that fails after a call repeats the change and the call.
+ * NULL removes it; once this returns, no earlier fn is running.
+ */
+void alerts_set_notify(struct alerts *a,
+    void (*fn)(void *ctx, const struct alertstate_row *row), void *ctx);
+/* --- end of the delivery hook --- */
+
 /* What /metrics reports, as of the last evaluation; never fails. */
 struct alerts_metrics {
 	int64_t pending;		/* alerts pending now */

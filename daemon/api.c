@@ -87,6 +87,7 @@ struct api {
 	size_t			 push_max_body;
 	char			*token;		/* NULL: no token asked */
 	struct alerts		*alerts;
+	struct deliver		*deliver;
 	char			*tls_cert;	/* PEM, kept while serving */
 	char			*tls_key;
 };
@@ -1391,6 +1392,12 @@ api_alerts(const struct api *api)
 	return (api->alerts);
 }
 
+struct deliver *
+api_deliver(const struct api *api)
+{
+	return (api->deliver);
+}
+
 int
 api_push_enabled(const struct api *api)
 {
@@ -1639,6 +1646,7 @@ api_start(const struct api_config *cfg, struct api **out, char **cause)
 	api->port = cfg->port;
 	api->writer = cfg->writer;
 	api->alerts = cfg->alerts;
+	api->deliver = cfg->deliver;
 	if (api_secrets(api, cfg, cause) != 0)
 		goto fail;
 	api->push_enabled = cfg->push_enabled;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct alerts;
+struct deliver;
 struct follow;
 
 struct api;
@@ -27,6 +28,7 @@ struct api_config {
 	const char *tls_cert;		/* PEM text: serve HTTPS when set */
 	const char *tls_key;
 	struct alerts *alerts;		/* the alert engine, or NULL */
+	struct deliver *deliver;	/* alert delivery, or NULL */
 };
 
 /*

@@ -71,6 +71,8 @@ typedef int (*api_endpoint)(struct api_req *, struct store *,
 struct follow *api_writer(const struct api *api);
 /* The alert engine, or NULL when none runs. */
 struct alerts *api_alerts(const struct api *api);
+/* Alert delivery, or NULL when none is configured. */
+struct deliver *api_deliver(const struct api *api);
 int api_push_enabled(const struct api *api);
 
 /* A request header, or NULL. */

@@ -18,6 +18,7 @@
 
 #include "alerts.h"
 #include "api_int.h"
+#include "deliver.h"
 #include "follow.h"
 #include "store.h"
 
@@ -201,6 +202,34 @@ alerts_family(struct text *t, struct alerts *a)
 	    (long long)m.failures);
 }
 
+/* Alert delivery by target and result; zeros when none is configured. */
+static void
+deliver_family(struct text *t, struct deliver *d)
+{
+	static const char *const results[] = { "sent", "failed", "retried",
+	    "dropped" };
+	struct deliver_metrics m;
+	const int64_t *v[4] = { m.sent, m.failed, m.retries, m.dropped };
+	int k, i;
+
+	deliver_metrics(d, &m);
+	family(t, "kmswatch_alert_deliveries_total", "counter",
+	    "Alert delivery requests: sent (2xx), failed attempts, retried "
+	    "attempts, and dropped (full queue or refused).");
+	for (k = 0; k < DELIVER_TARGETS; k++)
+		for (i = 0; i < 4; i++)
+			emit(t, "kmswatch_alert_deliveries_total{target=\"%s\","
+			    "result=\"%s\"} %lld\n",
+			    deliver_target_name((enum deliver_target)k),
+			    results[i], (long long)v[i][k]);
+	family(t, "kmswatch_alert_delivery_queue", "gauge",
+	    "Alert delivery requests waiting, by target.");
+	for (k = 0; k < DELIVER_TARGETS; k++)
+		emit(t, "kmswatch_alert_delivery_queue{target=\"%s\"} %lld\n",
+		    deliver_target_name((enum deliver_target)k),
+		    (long long)m.queued[k]);
+}
+
 /* CPU seconds and start time from /proc/self/stat. */
 static void
 process_family(struct text *t)
@@ -268,6 +297,7 @@ api_metrics_get(struct api_req *r, struct store *st, const char *rest)
 	store_family(&t, st);
 	writer_family(&t, api_writer(r->api));
 	alerts_family(&t, api_alerts(r->api));
+	deliver_family(&t, api_deliver(r->api));
 	process_family(&t);
 	if (t.failed) {
 		free(t.buf);

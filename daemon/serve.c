@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alerts.h"
 #include "api.h"
 #include "config.h"
+#include "deliver.h"
 #include "follow.h"
 #include "log.h"
 #include "render.h"
@@ -220,6 +222,7 @@ is_loopback(const char *host)
 struct parts {
 	struct follow *fw;
 	struct alerts *alerts;
+	struct deliver *deliver;
 	struct api *api;
 };
 
@@ -229,6 +232,7 @@ stop(struct parts *p)
 	/* The API first, so that no request is left waiting on the rest. */
 	if (p->api != NULL)
 		api_stop(p->api);
+	deliver_stop(p->deliver);
 	alerts_stop(p->alerts);
 	if (p->fw != NULL)
 		follow_stop(p->fw);
@@ -243,10 +247,15 @@ start(const struct serve_opts *o, const struct config *cfg,
 	struct follow_config fc = { cfg->db, cfg->sources, cfg->nsources,
 	    cfg->retention_ms, cfg->rollup_retention_ms };
 	struct api_config ac = { host, port, cfg->db, 0, NULL, 0, 0,
-	    sc->token, sc->cert, sc->key, NULL };
+	    sc->token, sc->cert, sc->key, NULL, NULL };
 	struct follow **fw = &p->fw;
 	struct api **api = &p->api;
+	struct timespec t0;
+	int64_t since_ms;					/* deliver */
 	char *cause = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &t0);
+	since_ms = (int64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
 
 	if (follow_start(&fc, fw, &cause) == -1) {
 		log_msg(LOG_ERROR, "serve: cannot open db=%s: %s", cfg->db,
@@ -264,7 +273,16 @@ start(const struct serve_opts *o, const struct config *cfg,
 		stop(p);
 		return -1;
 	}
+	if (deliver_start(o->config, cfg->db, cfg->listen, since_ms,
+	    p->alerts, &p->deliver, &cause) == -1) {
+		log_msg(LOG_ERROR, "serve: cannot start alert delivery: %s",
+		    cause != NULL ? cause : "out of memory");
+		free(cause);
+		stop(p);
+		return -1;
+	}
 	ac.alerts = p->alerts;
+	ac.deliver = p->deliver;
 	ac.writer = *fw;
 	ac.push_enabled = cfg->push_enabled;
 	ac.push_max_body = cfg->push_max_body;
@@ -283,7 +301,7 @@ serve_main(int argc, char **argv)
 {
 	struct serve_opts o;
 	struct config cfg;
-	struct parts parts = { NULL, NULL, NULL };
+	struct parts parts = { NULL, NULL, NULL, NULL };
 	struct secrets sc = { NULL, NULL, NULL };
 	enum log_level level;
 	char *host = NULL, *cause = NULL;
