@@ -147,10 +147,16 @@ clean:
 
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
               -fno-omit-frame-pointer
-SAN_CFLAGS  = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $(WERROR) \
+# Warnings stay warnings here: CI=true's -Werror belongs to the gcc build,
+# and clang warns of things gcc does not.
+SAN_CFLAGS  = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra \
               -Ibuild -Iparsers -Idaemon $(PKG_CFLAGS)
 GEN_SRCS   := $(PROTO_C) build/schema_sql.c build/assets_data.c
 SAN_LIBSRCS = $(LIBSRCS) $(GEN_SRCS)
+SAN_DEB_PKGS := clang libclang-rt-14-dev
+
+san-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(SAN_DEB_PKGS)"
 
 # Objects of a sanitized build: $(1) its folder, $(2) the compiler, $(3)
 # flags of its own.  protoc-c's output has unused parameters.
@@ -164,12 +170,13 @@ endef
 
 # -- make test-asan ---------------------------------------------------------
 
-ASAN_CC      ?= $(CC)
-ASAN_DIR     := build-asan
+# clang: gcc 12's UBSan ignores log_path and prints to stderr instead.
+ASAN_CC      ?= clang
+ASAN_DIR     ?= build-asan
 ASAN_LIBOBJS  = $(SAN_LIBSRCS:%.c=$(ASAN_DIR)/obj/%.o)
 ASAN_TESTS   := $(patsubst tests/%.c,$(ASAN_DIR)/tests/%,\
                 $(wildcard tests/test_*.c))
-ASAN_LOGS    := $(CURDIR)/$(ASAN_DIR)/logs
+ASAN_LOGS    := $(abspath $(ASAN_DIR))/logs
 ASAN_ENV     := \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(ASAN_LOGS)/asan \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_LOGS)/ubsan
@@ -185,13 +192,13 @@ $(ASAN_DIR)/tests/%: tests/%.c $(ASAN_LIBOBJS)
 
 # Every test runs even after a failure; sanitizer reports are printed
 # last, and any report fails the target.
-test-asan: deps
+test-asan: deps san-deps
 	@start=$$(date +%s); \
 	$(MAKE) $(ASAN_DIR)/kmswatch $(ASAN_TESTS) || exit 1; \
 	rm -rf $(ASAN_LOGS); mkdir -p $(ASAN_LOGS); rc=0; \
 	for t in $(ASAN_TESTS); do echo "== $$t"; \
 	    $(ASAN_ENV) $$t || rc=1; done; \
-	$(ASAN_ENV) KMSWATCH_BIN=$(CURDIR)/$(ASAN_DIR)/kmswatch \
+	$(ASAN_ENV) KMSWATCH_BIN=$(abspath $(ASAN_DIR))/kmswatch \
 	    /usr/bin/python3 -m pytest -q tests || rc=1; \
 	for f in $(ASAN_LOGS)/*; do [ -f "$$f" ] || continue; \
 	    echo "== sanitizer report $$f"; cat "$$f"; rc=1; done; \
@@ -207,7 +214,6 @@ FUZZ_SECONDS  ?= 60
 FUZZ_NAMES    := pb http har jsonl sdklog gzip api
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_LIBOBJS   = $(SAN_LIBSRCS:%.c=$(FUZZ_DIR)/obj/%.o)
-FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 
 $(eval $(call SAN_OBJECTS,$(FUZZ_DIR),$(FUZZ_CC),-fsanitize=fuzzer-no-link))
 
@@ -222,10 +228,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_parse.c \
 	    -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/fuzz_parse.c \
 	    $(FUZZ_DIR)/libkmswatch.a $(LDLIBS)
 
-fuzz-deps:
-	@$(MAKE) --no-print-directory deps DEB_PKGS="$(FUZZ_DEB_PKGS)"
-
-fuzz-build: fuzz-deps
+fuzz-build: san-deps
 	$(MAKE) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 fuzz: fuzz-build
@@ -273,5 +276,5 @@ uninstall:
 clean-san:
 	rm -rf $(ASAN_DIR) $(FUZZ_DIR)
 
-.PHONY: test-asan fuzz fuzz-deps fuzz-build fuzz-regress install uninstall \
+.PHONY: san-deps test-asan fuzz fuzz-build fuzz-regress install uninstall \
         clean-san

@@ -41,6 +41,12 @@ emit(struct text *t, const char *fmt, ...)
 
 	if (t->failed)
 		return;
+	/* vsnprintf needs a real buffer, even to measure. */
+	if (t->buf == NULL &&
+	    (t->buf = malloc(t->cap = 4096)) == NULL) {
+		t->failed = 1;
+		return;
+	}
 	va_start(ap, fmt);
 	n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
 	va_end(ap);

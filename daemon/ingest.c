@@ -89,6 +89,24 @@ batch_step(struct ingest_ctx *c, uint64_t offset)
 	return store_begin(c->st, &c->cause);
 }
 
+/*
+ * An API name as stored: printable ASCII, anything else '?'.  Names come
+ * from request headers, which nothing vouches for, and end up in JSON
+ * and Prometheus labels, which must be UTF-8.
+ */
+static const char *
+clean_api(const char *api, char *out, size_t size)
+{
+	size_t i;
+
+	if (api == NULL)
+		return NULL;
+	for (i = 0; api[i] != '\0' && i + 1 < size; i++)
+		out[i] = api[i] >= 0x20 && api[i] < 0x7f ? api[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
 static int ingest_mask;
 
 void
@@ -103,11 +121,12 @@ on_record(void *ctx, const struct record *rec)
 	struct ingest_ctx *c = ctx;
 	struct record r = *rec;
 	struct store_in in;
-	char masked[2048];
+	char masked[2048], api[256];
 	int rc;
 
 	if (r.time_ms == RECORD_TIME_UNKNOWN)
 		r.time_ms = c->now_ms;
+	r.api = clean_api(r.api, api, sizeof api);
 	if (ingest_mask && mask_access_keys(r.message, masked, sizeof masked))
 		r.message = masked;
 	in.rec = &r;
@@ -163,10 +182,12 @@ on_response(void *ctx, int64_t time_ms, const char *api, int status,
     uint64_t offset)
 {
 	struct ingest_ctx *c = ctx;
+	char clean[256];
 
 	(void)status;
 	if (time_ms == RECORD_TIME_UNKNOWN)
 		time_ms = c->now_ms;
+	api = clean_api(api, clean, sizeof clean);
 	if (offset >= c->seen_below &&
 	    store_add_response(c->st, time_ms, api, &c->cause) == -1)
 		return -1;

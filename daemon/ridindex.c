@@ -383,7 +383,9 @@ ridindex_flush(struct ridindex *ri, char **cause)
 		if (ri->slots[i].id != 0)
 			ri->slots[n++] = ri->slots[i];
 	}
-	qsort(ri->slots, n, sizeof *ri->slots, pending_cmp);
+	/* A batch of rejects or responses only has no slots at all. */
+	if (n > 1)
+		qsort(ri->slots, n, sizeof *ri->slots, pending_cmp);
 
 	for (i = 0; rc == 0 && i + FLUSH_ROWS <= n; i += FLUSH_ROWS)
 		rc = insert_rows(ri, ri->stmt[RI_FLUSH], ri->slots + i,

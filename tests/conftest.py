@@ -40,7 +40,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-BINARY = REPO / "build" / "kmswatch"
+# KMSWATCH_BIN runs the tests against another build (make test-asan).
+BINARY = Path(os.environ.get("KMSWATCH_BIN") or REPO / "build" / "kmswatch")
 GEN = REPO / "tests" / "gen.py"
 SCENARIO = REPO / "tests" / "scenarios" / "basic.json"
 

@@ -199,3 +199,21 @@ def test_get_one_request_with_context(pushd):
     status, _, doc = pushd.get("/api/v1/requests/" + ids[1])
     assert "context" not in doc
     assert pushd.get("/api/v1/requests/%s?context=yes" % ids[1])[0] == 400
+
+
+def test_api_name_that_is_not_utf8_is_cleaned(pushd):
+    """Found by the API fuzzer: a raw byte in x-kms-apiname once broke
+    stats by API (Jansson refuses it) and the Prometheus labels."""
+    body = encode_error(0, "Rejected.Disabled", MSG, "UTF8-0001-AAAA")
+    status, doc = post(pushd, "/api/v1/ingest", body,
+                       "application/x-protobuf",
+                       [("x-kms-apiname", "Dec\xffrypt")])
+    assert status == 200 and doc["accepted"] == 1
+    status, _, stats = pushd.get("/api/v1/stats?by=api")
+    assert status == 200
+    assert [g["key"] for g in stats["groups"]] == ["Dec?rypt"]
+    import urllib.request
+    with urllib.request.urlopen(pushd.base + "/metrics", timeout=10) as r:
+        text = r.read()
+    text.decode("utf-8")                    # a scrape Prometheus accepts
+    assert b'api="Dec?rypt"' in text

@@ -1,0 +1,1 @@
+ÿÿÿÿÿÿÿÿÿÿÿW”Forbidden.KeyNotFoundThe key is not found."$5B0C2A44-1F3E-4E49-9E2B-000000000003

@@ -1,0 +1,1 @@
+R­Rejected.ThrottlingToo many requests."$5B0C2A44-1F3E-4E49-9E2B-000000000001N™Rejected.DisabledKey is Disabled."$5B0C2A44-1F3E-4E49-9E2B-00000

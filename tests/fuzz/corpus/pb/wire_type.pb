@@ -1,0 +1,1 @@
+Wabcd­Rejected.ThrottlingToo many requests."$5B0C2A44-1F3E-4E49-9E2B-000000000001
