@@ -1900,7 +1900,7 @@ eval_prepare(struct alerts *a, int64_t now_ms, int *skip,
 		*skip = 1;
 		return 0;
 	}
-	if (alertstate_data_start(a->as, data_start, cause) == -1)
+	if (store_first_minute(a->st, data_start, cause) == -1)
 		return -1;
 	a->seen_version = version;
 	a->seen_minute = minute;
@@ -2187,12 +2187,8 @@ alerts_json_backtest(struct alerts *a, struct store *st, int64_t from_ms,
 	int64_t data_start;
 	json_t *arr;
 	size_t n;
-	int rc;
 
-	pthread_mutex_lock(&a->read_lock);
-	rc = alertstate_data_start(a->as_read, &data_start, cause);
-	pthread_mutex_unlock(&a->read_lock);
-	if (rc == -1)
+	if (store_first_minute(st, &data_start, cause) == -1)
 		return NULL;
 	alerts_source_store(&src, st, data_start);
 	if (alerts_backtest(&a->rules, &src, from_ms, to_ms, &eps, &n,

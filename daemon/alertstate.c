@@ -8,8 +8,8 @@
  * and it never migrates: the store applies the migrations when it opens
  * the database for writing.
  *
- * It also answers two questions about the store's tables that store.h has
- * no query for (see alertstate_data_start and alertstate_data_version).
+ * It also says whether the database changed since it last looked
+ * (alertstate_data_version, PRAGMA data_version on this connection).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -467,32 +467,6 @@ alertstate_data_version(struct alertstate *as, int64_t *version,
 	int null;
 
 	return query_int(as, "PRAGMA data_version", version, &null, cause);
-}
-
-/*
- * XXX: this reads the store's rollup tables behind store.h, which has no
- * "oldest minute" query; both tables lead their primary key with minute,
- * so each min() is one index probe.  Move it into store.c when it gets
- * such a query.
- */
-int
-alertstate_data_start(struct alertstate *as, int64_t *minute, char **cause)
-{
-	int64_t v;
-	int null;
-
-	*minute = INT64_MAX;
-	if (query_int(as, "SELECT min(minute) FROM rollup_minute", &v, &null,
-	    cause) == -1)
-		return -1;
-	if (!null)
-		*minute = v;
-	if (query_int(as, "SELECT min(minute) FROM responses_minute", &v,
-	    &null, cause) == -1)
-		return -1;
-	if (!null && v < *minute)
-		*minute = v;
-	return 0;
 }
 
 void

@@ -105,13 +105,6 @@ int alertstate_counts(struct alertstate *as, int64_t counts[3],
 int alertstate_data_version(struct alertstate *as, int64_t *version,
     char **cause);
 
-/*
- * The first minute (since the epoch) holding errors or responses, or
- * INT64_MAX when the database holds none.
- */
-int alertstate_data_start(struct alertstate *as, int64_t *minute,
-    char **cause);
-
 /* Frees a row's strings (and zeroes it), or rows and their strings. */
 void alertstate_row_clear(struct alertstate_row *row);
 void alertstate_rows_free(struct alertstate_row *rows, size_t n);

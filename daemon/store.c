@@ -1590,3 +1590,18 @@ store_counts(struct store *st, int responses, struct store_minute **rows,
 	return minutes_query(st, responses ? responses_sql : errors_sql, 0, 0,
 	    rows, n, cause);
 }
+
+/* Both rollup tables lead their primary key with minute: two probes. */
+int
+store_first_minute(struct store *st, int64_t *minute, char **cause)
+{
+	int64_t errors, responses;
+
+	if (query_int(st, "SELECT coalesce(min(minute), 9223372036854775807)"
+	    " FROM rollup_minute", &errors, cause) == -1 ||
+	    query_int(st, "SELECT coalesce(min(minute), 9223372036854775807)"
+	    " FROM responses_minute", &responses, cause) == -1)
+		return -1;
+	*minute = errors < responses ? errors : responses;
+	return 0;
+}

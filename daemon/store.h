@@ -206,6 +206,12 @@ int store_expire_rollups(struct store *st, int64_t before_ms,
 int store_counts(struct store *st, int responses, struct store_minute **rows,
     size_t *n, char **cause);
 
+/*
+ * The first minute of stored data, errors or responses, or INT64_MAX when
+ * there is none: the alert engine treats minutes before it as unknown.
+ */
+int store_first_minute(struct store *st, int64_t *minute, char **cause);
+
 /* Totals for health and summaries. */
 struct store_totals {
 	int64_t records;

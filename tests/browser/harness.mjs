@@ -19,7 +19,7 @@ const { chromium } = require("playwright-core");
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, "../..");
-export const BINARY = process.env.KMSWATCH_BINARY ||
+export const BINARY = process.env.KMSWATCH_BIN ||
     path.join(REPO, "build", "kmswatch");
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
