@@ -17,6 +17,9 @@
 
 #define LOG_MAX 4096
 
+/* Not every test uses every helper here. */
+#define LOGSINK_FN static __attribute__((unused))
+
 struct log {
 	char text[LOG_MAX];
 	size_t len;
@@ -42,13 +45,57 @@ log_add(struct log *lg, const char *fmt, ...)
 }
 
 /* A time as RFC 3339, or "-" when unknown. */
-static const char *
+LOGSINK_FN const char *
 time_text(int64_t ms, char buf[TIMEFMT_RFC3339_LEN])
 {
 	if (ms == RECORD_TIME_UNKNOWN)
 		return "-";
 	timefmt_rfc3339(ms, buf);
 	return buf;
+}
+
+/* "rec STATUS/BODY_STATUS CODE|MESSAGE|ID api=API t=TIME @OFFSET" */
+LOGSINK_FN int
+logsink_record(void *ctx, const struct record *r)
+{
+	char t[TIMEFMT_RFC3339_LEN];
+
+	return log_add(ctx, "rec %d/%d %s|%s|%s api=%s t=%s @%llu\n",
+	    r->status, r->body_status, r->code, r->message, r->request_id,
+	    r->api != NULL ? r->api : "-", time_text(r->time_ms, t),
+	    (unsigned long long)r->offset);
+}
+
+/* "rej REASON @OFFSET"; every reject must carry a detail. */
+LOGSINK_FN int
+logsink_reject(void *ctx, const struct reject *rej)
+{
+	assert_non_null(rej->detail);
+	return log_add(ctx, "rej %s @%llu\n", record_reason_name(rej->reason),
+	    (unsigned long long)rej->offset);
+}
+
+/* "resp STATUS api=API t=TIME @OFFSET" */
+LOGSINK_FN int
+logsink_response(void *ctx, int64_t time_ms, const char *api, int status,
+    uint64_t offset)
+{
+	char t[TIMEFMT_RFC3339_LEN];
+
+	return log_add(ctx, "resp %d api=%s t=%s @%llu\n", status,
+	    api != NULL ? api : "-", time_text(time_ms, t),
+	    (unsigned long long)offset);
+}
+
+/* "resp STATUS", for formats whose 2xx carry nothing else to check. */
+LOGSINK_FN int
+logsink_status(void *ctx, int64_t time_ms, const char *api, int status,
+    uint64_t offset)
+{
+	(void)time_ms;
+	(void)api;
+	(void)offset;
+	return log_add(ctx, "resp %d\n", status);
 }
 
 #endif

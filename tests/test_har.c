@@ -103,36 +103,6 @@
 
 /* --- the event log sink --- */
 
-static int
-log_record(void *ctx, const struct record *r)
-{
-	char t[TIMEFMT_RFC3339_LEN];
-
-	return log_add(ctx, "rec %d/%d %s|%s|%s api=%s t=%s @%llu\n",
-	    r->status, r->body_status, r->code, r->message, r->request_id,
-	    r->api != NULL ? r->api : "-", time_text(r->time_ms, t),
-	    (unsigned long long)r->offset);
-}
-
-static int
-log_reject(void *ctx, const struct reject *rej)
-{
-	assert_non_null(rej->detail);
-	return log_add(ctx, "rej %s @%llu\n", record_reason_name(rej->reason),
-	    (unsigned long long)rej->offset);
-}
-
-static int
-log_response(void *ctx, int64_t time_ms, const char *api, int status,
-    uint64_t offset)
-{
-	char t[TIMEFMT_RFC3339_LEN];
-
-	return log_add(ctx, "resp %d api=%s t=%s @%llu\n", status,
-	    api != NULL ? api : "-", time_text(time_ms, t),
-	    (unsigned long long)offset);
-}
-
 static ssize_t
 parse_logged(const char *in, size_t len, uint64_t base, int final,
     struct log *lg)
@@ -140,9 +110,9 @@ parse_logged(const char *in, size_t len, uint64_t base, int final,
 	struct record_sink sink;
 
 	sink.ctx = lg;
-	sink.on_record = log_record;
-	sink.on_reject = log_reject;
-	sink.on_response = log_response;
+	sink.on_record = logsink_record;
+	sink.on_reject = logsink_reject;
+	sink.on_response = logsink_response;
 	return har_parse((const uint8_t *)in, len, base, final, &sink);
 }
 

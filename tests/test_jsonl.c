@@ -40,17 +40,7 @@
 
 /* --- the event log sink --- */
 
-static int
-log_record(void *ctx, const struct record *r)
-{
-	char t[TIMEFMT_RFC3339_LEN];
-
-	return log_add(ctx, "rec %d/%d %s|%s|%s api=%s t=%s @%llu\n",
-	    r->status, r->body_status, r->code, r->message, r->request_id,
-	    r->api != NULL ? r->api : "-", time_text(r->time_ms, t),
-	    (unsigned long long)r->offset);
-}
-
+/* Rejects show their detail up to the first ':' (the line number). */
 static int
 log_reject(void *ctx, const struct reject *rej)
 {
@@ -60,16 +50,6 @@ log_reject(void *ctx, const struct reject *rej)
 	    (int)strcspn(rej->detail, ":"), rej->detail);
 }
 
-static int
-log_response(void *ctx, int64_t time_ms, const char *api, int status,
-    uint64_t offset)
-{
-	(void)time_ms;
-	(void)api;
-	(void)offset;
-	return log_add(ctx, "resp %d\n", status);
-}
-
 static ssize_t
 parse_logged(const char *in, size_t len, uint64_t base, int final,
     struct log *lg)
@@ -77,9 +57,9 @@ parse_logged(const char *in, size_t len, uint64_t base, int final,
 	struct record_sink sink;
 
 	sink.ctx = lg;
-	sink.on_record = log_record;
+	sink.on_record = logsink_record;
 	sink.on_reject = log_reject;
-	sink.on_response = log_response;
+	sink.on_response = logsink_status;
 	return jsonl_parse((const uint8_t *)in, len, base, final, &sink);
 }
 

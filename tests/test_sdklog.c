@@ -72,6 +72,7 @@
 
 /* --- the event log sink --- */
 
+/* SDK logs carry no API and no body status: the sink checks it. */
 static int
 log_record(void *ctx, const struct record *r)
 {
@@ -84,24 +85,6 @@ log_record(void *ctx, const struct record *r)
 	    time_text(r->time_ms, t), (unsigned long long)r->offset);
 }
 
-static int
-log_reject(void *ctx, const struct reject *rej)
-{
-	assert_non_null(rej->detail);
-	return log_add(ctx, "rej %s @%llu\n", record_reason_name(rej->reason),
-	    (unsigned long long)rej->offset);
-}
-
-static int
-log_response(void *ctx, int64_t time_ms, const char *api, int status,
-    uint64_t offset)
-{
-	(void)time_ms;
-	(void)api;
-	(void)offset;
-	return log_add(ctx, "resp %d\n", status);
-}
-
 static ssize_t
 parse_logged(const char *in, size_t len, uint64_t base, int final,
     struct log *lg)
@@ -110,8 +93,8 @@ parse_logged(const char *in, size_t len, uint64_t base, int final,
 
 	sink.ctx = lg;
 	sink.on_record = log_record;
-	sink.on_reject = log_reject;
-	sink.on_response = log_response;
+	sink.on_reject = logsink_reject;
+	sink.on_response = logsink_status;
 	return sdklog_parse((const uint8_t *)in, len, base, final, &sink);
 }
 
