@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "record.h"
 #include "timefmt.h"
@@ -96,6 +98,40 @@ logsink_status(void *ctx, int64_t time_ms, const char *api, int status,
 	(void)api;
 	(void)offset;
 	return log_add(ctx, "resp %d\n", status);
+}
+
+/* One row of a parser's table: an input and what parsing it must log. */
+#define ALL		(-2)	/* consumed: the whole input */
+
+struct parse_row {
+	const char *name;
+	const char *in;
+	size_t len;
+	int final;
+	uint64_t base;
+	int stop_after;
+	long consumed;		/* ALL, or a count; -1 for a stop */
+	const char *want;
+};
+
+typedef ssize_t (*logsink_parse_fn)(const char *in, size_t len,
+    uint64_t base, int final, struct log *lg);
+
+/* Parses row's input with parse and checks the log and bytes consumed. */
+LOGSINK_FN void
+logsink_check_row(const struct parse_row *row, logsink_parse_fn parse)
+{
+	struct log lg;
+	ssize_t rc;
+
+	memset(&lg, 0, sizeof(lg));
+	lg.stop_after = row->stop_after;
+	rc = parse(row->in, row->len, row->base, row->final, &lg);
+	assert_string_equal(lg.text, row->want);
+	if (row->consumed == ALL)
+		assert_int_equal(rc, (ssize_t)row->len);
+	else
+		assert_int_equal(rc, row->consumed);
 }
 
 #endif

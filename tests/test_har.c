@@ -25,7 +25,6 @@
 
 #include "logsink.h"
 
-#define ALL		(-2)	/* consumed: the whole input */
 
 #define T		"2026-12-03T10:00:00.000Z"
 
@@ -118,20 +117,9 @@ parse_logged(const char *in, size_t len, uint64_t base, int final,
 
 /* --- the table --- */
 
-struct har_row {
-	const char *name;
-	const char *in;
-	size_t len;
-	int final;
-	uint64_t base;
-	int stop_after;
-	long consumed;		/* ALL, or a count; -1 for a stop */
-	const char *want;
-};
-
 #define IN(s)	(s), sizeof(s) - 1
 
-static const struct har_row har_rows[] = {
+static const struct parse_row har_rows[] = {
 	{ "base64_error_body", IN(HEAD E404 TAIL), 1, 0, 0, ALL,
 	    REC404 " @106\n" },
 	{ "plain_text_2xx", IN(HEAD E200 TAIL), 1, 0, 0, ALL,
@@ -224,18 +212,7 @@ static const struct har_row har_rows[] = {
 static void
 row_run(void **state)
 {
-	const struct har_row *row = *state;
-	struct log lg;
-	ssize_t rc;
-
-	memset(&lg, 0, sizeof(lg));
-	lg.stop_after = row->stop_after;
-	rc = parse_logged(row->in, row->len, row->base, row->final, &lg);
-	assert_string_equal(lg.text, row->want);
-	if (row->consumed == ALL)
-		assert_int_equal(rc, (ssize_t)row->len);
-	else
-		assert_int_equal(rc, row->consumed);
+	logsink_check_row(*state, parse_logged);
 }
 
 /* --- tests outside the table --- */

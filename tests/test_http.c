@@ -25,7 +25,6 @@
 
 #include "logsink.h"
 
-#define ALL		(-2)	/* consumed: the whole input */
 
 /* api.Error bodies: 404 "A.B" "r1" (12 bytes), 400 "A.B" (8), "A.B" (5). */
 #define B404		"\x08\x94\x03\x12\x03" "A.B" "\x22\x02" "r1"
@@ -86,20 +85,9 @@ parse_logged(const char *in, size_t len, uint64_t base, int final,
 
 /* --- the table --- */
 
-struct http_row {
-	const char *name;
-	const char *in;
-	size_t len;
-	int final;
-	uint64_t base;
-	int stop_after;
-	long consumed;		/* ALL, or a count; -1 for a stop */
-	const char *want;
-};
-
 #define IN(s)	(s), sizeof(s) - 1
 
-static const struct http_row http_rows[] = {
+static const struct parse_row http_rows[] = {
 	{ "content_length_body", IN(REQ_ENC RESP_404), 1, 0, 0, ALL,
 	    "rec 404/0 A.B||r1 api=Encrypt t=" T " @73\n" },
 	{ "base_offset", IN(RESP_404), 1, 5000, 0, ALL,
@@ -298,18 +286,7 @@ static const struct http_row http_rows[] = {
 static void
 row_run(void **state)
 {
-	const struct http_row *row = *state;
-	struct log lg;
-	ssize_t rc;
-
-	memset(&lg, 0, sizeof(lg));
-	lg.stop_after = row->stop_after;
-	rc = parse_logged(row->in, row->len, row->base, row->final, &lg);
-	assert_string_equal(lg.text, row->want);
-	if (row->consumed == ALL)
-		assert_int_equal(rc, (ssize_t)row->len);
-	else
-		assert_int_equal(rc, row->consumed);
+	logsink_check_row(*state, parse_logged);
 }
 
 /* --- tests outside the table --- */

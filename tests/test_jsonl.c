@@ -24,7 +24,6 @@
 
 #include "logsink.h"
 
-#define ALL		(-2)	/* consumed: the whole input */
 
 #define T		"2026-12-03T10:00:00.000Z"
 
@@ -65,20 +64,9 @@ parse_logged(const char *in, size_t len, uint64_t base, int final,
 
 /* --- the table --- */
 
-struct jsonl_row {
-	const char *name;
-	const char *in;
-	size_t len;
-	int final;
-	uint64_t base;
-	int stop_after;
-	long consumed;		/* ALL, or a count; -1 for a stop */
-	const char *want;
-};
-
 #define IN(s)	(s), sizeof(s) - 1
 
-static const struct jsonl_row jsonl_rows[] = {
+static const struct parse_row jsonl_rows[] = {
 	/* The three shapes. */
 	{ "protobuf_json_mapping", IN(L_PB), 1, 0, 0, ALL, R_PB " @0\n" },
 	{ "snake_case", IN("{\"status_code\":409,\"error_code\":\"A.B\","
@@ -201,18 +189,7 @@ static const struct jsonl_row jsonl_rows[] = {
 static void
 row_run(void **state)
 {
-	const struct jsonl_row *row = *state;
-	struct log lg;
-	ssize_t rc;
-
-	memset(&lg, 0, sizeof(lg));
-	lg.stop_after = row->stop_after;
-	rc = parse_logged(row->in, row->len, row->base, row->final, &lg);
-	assert_string_equal(lg.text, row->want);
-	if (row->consumed == ALL)
-		assert_int_equal(rc, (ssize_t)row->len);
-	else
-		assert_int_equal(rc, row->consumed);
+	logsink_check_row(*state, parse_logged);
 }
 
 /* --- tests outside the table --- */

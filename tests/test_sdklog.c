@@ -25,7 +25,6 @@
 
 #include "logsink.h"
 
-#define ALL		(-2)	/* consumed: the whole input */
 
 /* Logger prefixes, and the time each stands for. */
 #define P_ISO_Z		"2026-12-03T10:00:00.123Z INFO "
@@ -100,20 +99,9 @@ parse_logged(const char *in, size_t len, uint64_t base, int final,
 
 /* --- the table --- */
 
-struct sdklog_row {
-	const char *name;
-	const char *in;
-	size_t len;
-	int final;
-	uint64_t base;
-	int stop_after;
-	long consumed;		/* ALL, or a count; -1 for a stop */
-	const char *want;
-};
-
 #define IN(s)	(s), sizeof(s) - 1
 
-static const struct sdklog_row sdklog_rows[] = {
+static const struct parse_row sdklog_rows[] = {
 	/* Each form with each prefix. */
 	{ "go_bare", IN(GO("")), 1, 0, 0, ALL, R_GO "- @0\n" },
 	{ "go_iso_z", IN(GO(P_ISO_Z)), 1, 0, 0, ALL, R_GO T_MS " @0\n" },
@@ -262,18 +250,7 @@ static const struct sdklog_row sdklog_rows[] = {
 static void
 row_run(void **state)
 {
-	const struct sdklog_row *row = *state;
-	struct log lg;
-	ssize_t rc;
-
-	memset(&lg, 0, sizeof(lg));
-	lg.stop_after = row->stop_after;
-	rc = parse_logged(row->in, row->len, row->base, row->final, &lg);
-	assert_string_equal(lg.text, row->want);
-	if (row->consumed == ALL)
-		assert_int_equal(rc, (ssize_t)row->len);
-	else
-		assert_int_equal(rc, row->consumed);
+	logsink_check_row(*state, parse_logged);
 }
 
 /* --- tests outside the table --- */
