@@ -1,12 +1,20 @@
 /*
  * ridindex.c - RequestId dedupe and lookup for the store.
  *
- * Every record with a RequestId is indexed in rid_index under a 64-bit
- * hash of the id (the table's rowid), which is what makes ingest fast with
- * random UUIDs: integer keys, inserted at commit in sorted order, many per
- * statement.  An id whose hash another id already holds goes to
- * rid_overflow, keyed by its text; with 64-bit hashes that happens about
- * once in 10^11 pairs, but it must not lose a record when it does.
+ * Every record with a RequestId is indexed in rid_index under a 40-bit
+ * hash of the id.  Random UUIDs make any B-tree keyed by them take inserts
+ * all over the tree, which is cheap while the tree fits the page cache and
+ * ruinous once it does not: each commit would rewrite most of its leaves.
+ * So the index is a set of sorted runs (schema/005_rid_runs.sql).  The key
+ * is (run << 40) | h; a new run numbers above every other, so writing it
+ * appends to the tree, and a lookup probes each run, which is one rowid
+ * search per run.  Runs are merged level by level (RI_FANIN runs of one
+ * level make one of the next, up to RI_TOP_LEVEL) to keep their number to
+ * a few dozen; an entry is rewritten once per level, not once per commit.
+ *
+ * An id whose 40-bit hash another id already holds, in any run, goes to
+ * rid_overflow, keyed by its text.  At 10 million ids there are a few
+ * dozen of those; they must not lose a record.
  *
  * Dedupe asks a Bloom filter first.  It holds every hash in the table and
  * in the current batch, so the common case (a new id) costs no SQLite
@@ -25,9 +33,30 @@
 /* Entries per INSERT statement when flushing a batch. */
 #define FLUSH_ROWS 64
 
+/* The bits of a RequestId's hash a key holds, under its run number. */
+#define RI_HASH_BITS	40
+#define RI_HASH_MASK	((INT64_C(1) << RI_HASH_BITS) - 1)
+#define RI_RUN_MAX	((INT64_C(1) << (63 - RI_HASH_BITS)) - 1)
+
+/*
+ * The newest run takes later batches too while it is a level-0 run of
+ * fewer entries than this: a small run stays in the page cache, so its
+ * inserts are cheap wherever they land, and a daemon committing a few
+ * records twice a second does not make a run of each commit.
+ */
+#define RI_OPEN_MAX	65536
+
+/* Runs of one level merged into one of the next, and the last level. */
+#define RI_FANIN	8
+#define RI_TOP_LEVEL	2
+
+/* Entries a merge reads from each run at a time. */
+#define RI_MERGE_CHUNK	1024
+
 enum ri_stmt {
 	RI_PROBE, RI_OVERFLOW_GET, RI_OVERFLOW_ADD, RI_FLUSH,
-	RI_FLUSH_ONE, RI_KEYS, RI_SINCE, RI_COUNT
+	RI_FLUSH_ONE, RI_KEYS, RI_SINCE, RI_TOP, RI_RUN_ADD, RI_RUN_GROW,
+	RI_LEVEL, RI_RUN_READ, RI_RUN_CUT, RI_RUN_DROP, RI_COUNT
 };
 
 struct pending {
@@ -38,6 +67,8 @@ struct pending {
 
 struct ridindex {
 	sqlite3 *db;
+	int64_t open_max;		/* RI_OPEN_MAX but in tests */
+	int fanin;			/* RI_FANIN but in tests */
 	sqlite3_stmt *stmt[RI_COUNT];
 	struct bloom *bloom;		/* NULL until the first check */
 	struct pending *slots;		/* this batch, open addressing */
@@ -63,7 +94,8 @@ db_fail(struct ridindex *ri, char **cause, const char *what)
 int64_t
 ridindex_hash(const char *request_id)
 {
-	return (int64_t)hash_bytes(request_id, strlen(request_id), 0);
+	return (int64_t)hash_bytes(request_id, strlen(request_id), 0) &
+	    RI_HASH_MASK;
 }
 
 static char *
@@ -86,16 +118,31 @@ static int
 prepare_all(struct ridindex *ri, char **cause)
 {
 	const char *sql[RI_COUNT] = {
-		[RI_PROBE] = "SELECT r.request_id FROM rid_index x"
-		    " JOIN records r ON r.id = x.id WHERE x.h = ?1",
+		/* CROSS JOIN: walk the few runs, search the index by key. */
+		[RI_PROBE] = "SELECT r.request_id FROM rid_runs u"
+		    " CROSS JOIN rid_index x ON x.h = (u.run << 40) | ?1"
+		    " JOIN records r ON r.id = x.id",
 		[RI_OVERFLOW_GET] = "SELECT 1 FROM rid_overflow"
 		    " WHERE request_id = ?1",
 		[RI_OVERFLOW_ADD] = "INSERT INTO rid_overflow (request_id, id)"
 		    " VALUES (?1, ?2)",
 		[RI_FLUSH_ONE] = "INSERT INTO rid_index (h, id) VALUES (?1, ?2)",
-		[RI_KEYS] = "SELECT h FROM rid_index",
+		[RI_KEYS] = "SELECT h & 1099511627775 FROM rid_index",
 		[RI_SINCE] = "SELECT request_id FROM records WHERE id >= ?1"
 		    " AND request_id != ''",
+		[RI_TOP] = "SELECT run, level, entries FROM rid_runs"
+		    " ORDER BY run DESC LIMIT 1",
+		[RI_RUN_ADD] = "INSERT INTO rid_runs (run, level, entries)"
+		    " VALUES (?1, ?2, ?3)",
+		[RI_RUN_GROW] = "UPDATE rid_runs SET entries = entries + ?2"
+		    " WHERE run = ?1",
+		[RI_LEVEL] = "SELECT run FROM rid_runs WHERE level = ?1"
+		    " ORDER BY run LIMIT ?2",
+		[RI_RUN_READ] = "SELECT h, id FROM rid_index"
+		    " WHERE h > ?1 AND h <= ?2 ORDER BY h LIMIT ?3",
+		[RI_RUN_CUT] = "DELETE FROM rid_index"
+		    " WHERE h >= ?1 AND h <= ?2",
+		[RI_RUN_DROP] = "DELETE FROM rid_runs WHERE run = ?1",
 	};
 	char *flush = flush_sql();
 	int i, rc = 0;
@@ -122,12 +169,21 @@ ridindex_open(sqlite3 *db, struct ridindex **out, char **cause)
 		return -1;
 	}
 	ri->db = db;
+	ri->open_max = RI_OPEN_MAX;
+	ri->fanin = RI_FANIN;
 	if (prepare_all(ri, cause) == -1) {
 		ridindex_close(ri);
 		return -1;
 	}
 	*out = ri;
 	return 0;
+}
+
+void
+ridindex_tune(struct ridindex *ri, int64_t open_max, int fanin)
+{
+	ri->open_max = open_max;
+	ri->fanin = fanin < 2 ? 2 : fanin > RI_FANIN ? RI_FANIN : fanin;
 }
 
 void
@@ -354,15 +410,15 @@ pending_cmp(const void *a, const void *b)
 	return (x->h > y->h) - (x->h < y->h);
 }
 
-/* Inserts entries [0, n) with statement s of rows (h, id) pairs. */
+/* Inserts rows entries of p into run with s, a statement of that many. */
 static int
-insert_rows(struct ridindex *ri, sqlite3_stmt *s, const struct pending *p,
-    int rows, char **cause)
+insert_rows(struct ridindex *ri, sqlite3_stmt *s, int64_t run,
+    const struct pending *p, int rows, char **cause)
 {
 	int i, rc;
 
 	for (i = 0; i < rows; i++) {
-		sqlite3_bind_int64(s, 2 * i + 1, p[i].h);
+		sqlite3_bind_int64(s, 2 * i + 1, run << RI_HASH_BITS | p[i].h);
 		sqlite3_bind_int64(s, 2 * i + 2, p[i].id);
 	}
 	rc = sqlite3_step(s);
@@ -370,6 +426,260 @@ insert_rows(struct ridindex *ri, sqlite3_stmt *s, const struct pending *p,
 	if (rc != SQLITE_DONE)
 		return db_fail(ri, cause, "indexing request ids");
 	return 0;
+}
+
+/* Inserts n sorted entries into run, FLUSH_ROWS per statement. */
+static int
+insert_sorted(struct ridindex *ri, int64_t run, const struct pending *p,
+    size_t n, char **cause)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i + FLUSH_ROWS <= n; i += FLUSH_ROWS)
+		rc = insert_rows(ri, ri->stmt[RI_FLUSH], run, p + i,
+		    FLUSH_ROWS, cause);
+	for (; rc == 0 && i < n; i++)
+		rc = insert_rows(ri, ri->stmt[RI_FLUSH_ONE], run, p + i, 1,
+		    cause);
+	return rc;
+}
+
+/* Steps s, which changes rows, and resets it. */
+static int
+step_done(struct ridindex *ri, sqlite3_stmt *s, const char *what,
+    char **cause)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(ri, cause, what);
+}
+
+static int
+run_add(struct ridindex *ri, int64_t run, int level, int64_t entries,
+    char **cause)
+{
+	sqlite3_stmt *s = ri->stmt[RI_RUN_ADD];
+
+	if (run > RI_RUN_MAX) {
+		if (cause != NULL)
+			*cause = strdup("the request id index has used every "
+			    "run number");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, run);
+	sqlite3_bind_int(s, 2, level);
+	sqlite3_bind_int64(s, 3, entries);
+	return step_done(ri, s, "adding a request id run", cause);
+}
+
+/* The newest run: *run 0 when there is none. */
+static int
+run_top(struct ridindex *ri, int64_t *run, int *level, int64_t *entries,
+    char **cause)
+{
+	sqlite3_stmt *s = ri->stmt[RI_TOP];
+	int rc;
+
+	*run = 0;
+	*level = 0;
+	*entries = 0;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*run = sqlite3_column_int64(s, 0);
+		*level = sqlite3_column_int(s, 1);
+		*entries = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(ri, cause, "reading request id runs");
+	return 0;
+}
+
+/* Writes n sorted entries: to the open run if it has room, else a new one. */
+static int
+write_batch(struct ridindex *ri, const struct pending *p, size_t n,
+    char **cause)
+{
+	sqlite3_stmt *grow = ri->stmt[RI_RUN_GROW];
+	int64_t run, entries;
+	int level;
+
+	if (run_top(ri, &run, &level, &entries, cause) == -1)
+		return -1;
+	if (run == 0 || level != 0 || entries + (int64_t)n > ri->open_max) {
+		if (run_add(ri, ++run, 0, (int64_t)n, cause) == -1)
+			return -1;
+	} else {
+		sqlite3_bind_int64(grow, 1, run);
+		sqlite3_bind_int64(grow, 2, (int64_t)n);
+		if (step_done(ri, grow, "counting request id entries",
+		    cause) == -1)
+			return -1;
+	}
+	return insert_sorted(ri, run, p, n, cause);
+}
+
+/* One run being read by a merge, RI_MERGE_CHUNK entries at a time. */
+struct merge_src {
+	int64_t run;
+	int64_t last;			/* the last key read */
+	struct pending buf[RI_MERGE_CHUNK];
+	int n, i;
+};
+
+/*
+ * Reads src's next entries.  The statement is reset before returning, so
+ * that no read is open on the table while the merge writes to it.
+ */
+static int
+merge_refill(struct ridindex *ri, struct merge_src *src, char **cause)
+{
+	sqlite3_stmt *s = ri->stmt[RI_RUN_READ];
+	int rc;
+
+	src->n = src->i = 0;
+	sqlite3_bind_int64(s, 1, src->last);
+	sqlite3_bind_int64(s, 2, src->run << RI_HASH_BITS | RI_HASH_MASK);
+	sqlite3_bind_int(s, 3, RI_MERGE_CHUNK);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		src->last = sqlite3_column_int64(s, 0);
+		src->buf[src->n].h = src->last & RI_HASH_MASK;
+		src->buf[src->n].id = sqlite3_column_int64(s, 1);
+		src->n++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(ri, cause, "reading a request id run");
+	return 0;
+}
+
+/* The source holding the smallest next entry, or -1 when all are done. */
+static int
+merge_pick(struct merge_src *src, int k)
+{
+	int j, best = -1;
+
+	for (j = 0; j < k; j++) {
+		if (src[j].i == src[j].n)
+			continue;
+		if (best == -1 || src[j].buf[src[j].i].h <
+		    src[best].buf[src[best].i].h)
+			best = j;
+	}
+	return best;
+}
+
+/* Writes the k sources, merged in hash order, into run; counts them. */
+static int
+merge_write(struct ridindex *ri, struct merge_src *src, int k, int64_t run,
+    int64_t *written, char **cause)
+{
+	struct pending out[FLUSH_ROWS];
+	size_t n = 0;
+	int j;
+
+	while ((j = merge_pick(src, k)) != -1) {
+		out[n++] = src[j].buf[src[j].i++];
+		if (n == FLUSH_ROWS) {
+			if (insert_sorted(ri, run, out, n, cause) == -1)
+				return -1;
+			*written += (int64_t)n;
+			n = 0;
+		}
+		if (src[j].i == src[j].n && merge_refill(ri, &src[j],
+		    cause) == -1)
+			return -1;
+	}
+	*written += (int64_t)n;
+	return insert_sorted(ri, run, out, n, cause);
+}
+
+/* Deletes run and its entries. */
+static int
+run_drop(struct ridindex *ri, int64_t run, char **cause)
+{
+	sqlite3_stmt *cut = ri->stmt[RI_RUN_CUT];
+	sqlite3_stmt *drop = ri->stmt[RI_RUN_DROP];
+
+	sqlite3_bind_int64(cut, 1, run << RI_HASH_BITS);
+	sqlite3_bind_int64(cut, 2, run << RI_HASH_BITS | RI_HASH_MASK);
+	sqlite3_bind_int64(drop, 1, run);
+	if (step_done(ri, cut, "deleting a merged run", cause) == -1)
+		return -1;
+	return step_done(ri, drop, "deleting a merged run", cause);
+}
+
+/* Merges the k runs of src into a new run of level, newer than all. */
+static int
+merge_runs(struct ridindex *ri, struct merge_src *src, int k, int level,
+    char **cause)
+{
+	int64_t run, entries, written = 0;
+	int top_level, j;
+
+	if (run_top(ri, &run, &top_level, &entries, cause) == -1)
+		return -1;
+	run++;
+	for (j = 0; j < k; j++) {
+		src[j].last = (src[j].run << RI_HASH_BITS) - 1;
+		if (merge_refill(ri, &src[j], cause) == -1)
+			return -1;
+	}
+	if (run_add(ri, run, level, 0, cause) == -1 ||
+	    merge_write(ri, src, k, run, &written, cause) == -1)
+		return -1;
+	for (j = 0; j < k; j++) {
+		if (run_drop(ri, src[j].run, cause) == -1)
+			return -1;
+	}
+	sqlite3_bind_int64(ri->stmt[RI_RUN_GROW], 1, run);
+	sqlite3_bind_int64(ri->stmt[RI_RUN_GROW], 2, written);
+	return step_done(ri, ri->stmt[RI_RUN_GROW],
+	    "counting request id entries", cause);
+}
+
+/*
+ * Lists up to ri->fanin runs of level, oldest first, into src; *k is how
+ * many there are.
+ */
+static int
+level_runs(struct ridindex *ri, int level, struct merge_src *src, int *k,
+    char **cause)
+{
+	sqlite3_stmt *s = ri->stmt[RI_LEVEL];
+	int rc;
+
+	*k = 0;
+	sqlite3_bind_int(s, 1, level);
+	sqlite3_bind_int(s, 2, ri->fanin);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		src[(*k)++].run = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(ri, cause, "reading request id runs");
+	return 0;
+}
+
+/* Merges every level that has ri->fanin runs into the next one. */
+static int
+merge_levels(struct ridindex *ri, char **cause)
+{
+	struct merge_src *src;
+	int level, k, rc = 0;
+
+	if ((src = malloc(RI_FANIN * sizeof *src)) == NULL) {
+		if (cause != NULL)
+			*cause = strdup("out of memory merging request ids");
+		return -1;
+	}
+	for (level = 0; rc == 0 && level < RI_TOP_LEVEL; level++) {
+		rc = level_runs(ri, level, src, &k, cause);
+		if (rc == 0 && k == ri->fanin)
+			rc = merge_runs(ri, src, k, level + 1, cause);
+	}
+	free(src);
+	return rc;
 }
 
 int
@@ -384,15 +694,12 @@ ridindex_flush(struct ridindex *ri, char **cause)
 			ri->slots[n++] = ri->slots[i];
 	}
 	/* A batch of rejects or responses only has no slots at all. */
-	if (n > 1)
+	if (n > 0) {
 		qsort(ri->slots, n, sizeof *ri->slots, pending_cmp);
-
-	for (i = 0; rc == 0 && i + FLUSH_ROWS <= n; i += FLUSH_ROWS)
-		rc = insert_rows(ri, ri->stmt[RI_FLUSH], ri->slots + i,
-		    FLUSH_ROWS, cause);
-	for (; rc == 0 && i < n; i++)
-		rc = insert_rows(ri, ri->stmt[RI_FLUSH_ONE], ri->slots + i,
-		    1, cause);
+		rc = write_batch(ri, ri->slots, n, cause);
+		if (rc == 0)
+			rc = merge_levels(ri, cause);
+	}
 	ridindex_reset(ri);
 	return rc;
 }

@@ -23,6 +23,13 @@ int ridindex_open(sqlite3 *db, struct ridindex **out, char **cause);
 void ridindex_close(struct ridindex *ri);
 
 /*
+ * Sets the size below which the newest run takes more entries, and the
+ * number of runs merged at once (2 to the built-in fan-in), so that tests
+ * can make merges happen with a few records.
+ */
+void ridindex_tune(struct ridindex *ri, int64_t open_max, int fanin);
+
+/*
  * Whether request_id is stored, committed or earlier in this batch.
  * Returns 1 if so, 0 if not, -1 with *cause.  On 0, *h is its hash and
  * *overflow says that another id holds that hash, so ridindex_add must

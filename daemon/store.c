@@ -122,7 +122,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " head_len, head_hash, done, updated_ms)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_LOOKUP] = ROW_SELECT " FROM records r" ROW_JOINS
-	    " WHERE r.id IN (SELECT id FROM rid_index WHERE h = ?1"
+	    " WHERE r.id IN (SELECT x.id FROM rid_runs u CROSS JOIN"
+	    " rid_index x ON x.h = (u.run << 40) | ?1"
 	    " UNION ALL SELECT id FROM rid_overflow WHERE request_id = ?2)"
 	    " AND r.request_id = ?2",
 };
@@ -355,6 +356,13 @@ store_close(struct store *st)
 	free(st->rid_text);
 	sqlite3_close(st->db);
 	free(st);
+}
+
+void
+store_tune_index(struct store *st, int64_t open_max, int fanin)
+{
+	if (st->rids != NULL)
+		ridindex_tune(st->rids, open_max, fanin);
 }
 
 int
@@ -1496,7 +1504,8 @@ expire_batch(struct store *st, int64_t before_ms, int max,
 		"SELECT r.id, r.request_id FROM strings c"
 		" JOIN records r ON r.code_id = c.id"
 		" WHERE c.kind = 1 AND r.time_ms < ?1 LIMIT ?2",
-		"DELETE FROM rid_index WHERE h = ?1 AND id = ?2",
+		"DELETE FROM rid_index WHERE h IN (SELECT (run << 40) | ?1"
+		" FROM rid_runs) AND id = ?2",
 		"DELETE FROM rid_overflow WHERE request_id = ?1 AND id = ?2",
 		"DELETE FROM records WHERE id = ?1",
 	};

@@ -62,6 +62,13 @@ void store_close(struct store *st);
 int store_schema_version(struct store *st);
 
 /*
+ * Tests only: makes the writer's RequestId index cut and merge its runs
+ * after a few entries (open_max) and in groups of fanin, so that its
+ * merges can be exercised without a million records.
+ */
+void store_tune_index(struct store *st, int64_t open_max, int fanin);
+
+/*
  * Writing.  Records, rejects and response counts added between begin and
  * commit become visible together, with the rollups they update; a crash
  * before commit leaves none of them.
