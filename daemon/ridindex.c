@@ -19,8 +19,8 @@
  * Dedupe asks a Bloom filter first.  It holds every hash in the table and
  * in the current batch, so the common case (a new id) costs no SQLite
  * call at all; a "maybe" is settled against the table.  The filter is
- * built on the first check from the table's keys and rebuilt four times
- * larger when it fills.
+ * built on the first check from the table's keys, sized for half as many
+ * again, and rebuilt twice as large when it fills.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +56,7 @@
 enum ri_stmt {
 	RI_PROBE, RI_OVERFLOW_GET, RI_OVERFLOW_ADD, RI_FLUSH,
 	RI_FLUSH_ONE, RI_KEYS, RI_SINCE, RI_TOP, RI_RUN_ADD, RI_RUN_GROW,
-	RI_LEVEL, RI_RUN_READ, RI_RUN_CUT, RI_RUN_DROP, RI_COUNT
+	RI_LEVEL, RI_RUN_READ, RI_RUN_CUT, RI_RUN_DROP, RI_SIZE, RI_COUNT
 };
 
 struct pending {
@@ -143,6 +143,7 @@ prepare_all(struct ridindex *ri, char **cause)
 		[RI_RUN_CUT] = "DELETE FROM rid_index"
 		    " WHERE h >= ?1 AND h <= ?2",
 		[RI_RUN_DROP] = "DELETE FROM rid_runs WHERE run = ?1",
+		[RI_SIZE] = "SELECT coalesce(sum(entries), 0) FROM rid_runs",
 	};
 	char *flush = flush_sql();
 	int i, rc = 0;
@@ -201,7 +202,25 @@ ridindex_close(struct ridindex *ri)
 	free(ri);
 }
 
-/* Builds a filter for at least want keys from the table and the batch. */
+/*
+ * Builds a filter for at least want keys, or for what the table holds
+ * plus room to grow when want is 0, from the table and the batch.
+ */
+/* Entries the runs were written with, and half as many again. */
+static int
+table_size(struct ridindex *ri, size_t *want, char **cause)
+{
+	sqlite3_stmt *s = ri->stmt[RI_SIZE];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*want = (size_t)sqlite3_column_int64(s, 0) * 3 / 2;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return db_fail(ri, cause, "counting request ids");
+	return 0;
+}
+
 static int
 bloom_build(struct ridindex *ri, size_t want, char **cause)
 {
@@ -210,6 +229,8 @@ bloom_build(struct ridindex *ri, size_t want, char **cause)
 	size_t i;
 	int rc;
 
+	if (want == 0 && table_size(ri, &want, cause) == -1)
+		return -1;
 	if ((b = bloom_new(want < (1 << 20) ? 1 << 20 : want)) == NULL) {
 		if (cause != NULL)
 			*cause = strdup("out of memory for the bloom filter");
@@ -379,7 +400,7 @@ ridindex_add(struct ridindex *ri, const char *request_id, int64_t h,
 	if (overflow)
 		return add_overflow(ri, request_id, id, cause);
 	if (bloom_count(ri->bloom) >= bloom_capacity(ri->bloom) &&
-	    bloom_build(ri, bloom_capacity(ri->bloom) * 4, cause) == -1)
+	    bloom_build(ri, bloom_capacity(ri->bloom) * 2, cause) == -1)
 		return -1;
 	if (ri->used * 2 >= ri->cap && batch_grow(ri) == -1)
 		goto nomem;
