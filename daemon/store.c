@@ -64,7 +64,7 @@ struct slot_table {
 
 enum stmt_id {
 	ST_INSERT, ST_INSERT_MANY, ST_NEXT_ID, ST_STR_GET, ST_STR_ADD,
-	ST_ROLLUP, ST_RESPONSES, ST_REJECT, ST_INPUT_GET, ST_INPUT_PUT,
+	ST_ROLLUP, ST_ROLLUP_HOUR, ST_RESPONSES, ST_RESPONSES_HOUR, ST_REJECT, ST_INPUT_GET, ST_INPUT_PUT,
 	ST_TOTAL, ST_TOTAL_RESPONSES, ST_COUNTER, ST_LOOKUP, ST_COUNT
 };
 
@@ -103,8 +103,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROLLUP] = "INSERT INTO rollup_minute (minute, code_id, status,"
 	    " api_id, category_id, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[ST_ROLLUP_HOUR] = "INSERT INTO rollup_hour (hour, code_id, status,"
+	    " api_id, category_id, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 	[ST_RESPONSES] = "INSERT INTO responses_minute (minute, api_id, count)"
 	    " VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[ST_RESPONSES_HOUR] = "INSERT INTO responses_hour (hour, api_id,"
+	    " count) VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 	[ST_REJECT] = "INSERT OR IGNORE INTO rejects (time_ms, source_id,"
 	    " src_offset, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -136,6 +142,7 @@ struct store {
 	struct slot_table interned;	/* writer: string -> id */
 	struct slot_table rollups;	/* writer: this batch's counts */
 	struct slot_table responses;	/* writer: this batch's 2xx counts */
+	struct slot_table hours;	/* writer: either, summed by hour */
 	struct ridindex *rids;		/* writer: RequestId dedupe */
 	int64_t next_id;		/* writer: id of the next record */
 	int64_t own_next_id;		/* writer: next_id after our commit */
@@ -351,6 +358,7 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	intern_clear(st);
 	free(st->rollups.slots);
+	free(st->hours.slots);
 	free(st->responses.slots);
 	ridindex_close(st->rids);
 	free(st->rid_text);
@@ -498,7 +506,7 @@ rollup_grow(struct slot_table *t)
 }
 
 static int
-rollup_add(struct slot_table *t, const struct rollup_key *k)
+rollup_add(struct slot_table *t, const struct rollup_key *k, int64_t n)
 {
 	struct rollup_slot *slots;
 	size_t j;
@@ -509,12 +517,12 @@ rollup_add(struct slot_table *t, const struct rollup_key *k)
 	j = rollup_slot_of(k, t->cap);
 	for (; slots[j].count != 0; j = (j + 1) & (t->cap - 1)) {
 		if (memcmp(&slots[j].key, k, sizeof *k) == 0) {
-			slots[j].count++;
+			slots[j].count += n;
 			return 0;
 		}
 	}
 	slots[j].key = *k;
-	slots[j].count = 1;
+	slots[j].count = n;
 	t->used++;
 	return 0;
 }
@@ -563,52 +571,119 @@ add_counter(struct store *st, const char *name, int64_t delta,
 	return 0;
 }
 
+static int64_t
+hour_of_minute(int64_t minute)
+{
+	return minute / 60 - (minute % 60 < 0);
+}
+
+/* Sums the counts of a minute table into st->hours, keyed by hour. */
+static int
+hours_gather(struct store *st, const struct slot_table *minutes)
+{
+	const struct rollup_slot *r = minutes->slots;
+	struct rollup_key k;
+	size_t i;
+
+	rollup_reset(&st->hours);
+	for (i = 0; i < minutes->cap; i++) {
+		if (r[i].count == 0)
+			continue;
+		k = r[i].key;
+		k.minute = hour_of_minute(k.minute);
+		if (rollup_add(&st->hours, &k, r[i].count) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Upserts one error rollup slot with s, a minute or an hour statement. */
+static int
+put_rollup(sqlite3_stmt *s, const struct rollup_slot *r)
+{
+	int rc;
+
+	sqlite3_bind_int64(s, 1, r->key.minute);
+	sqlite3_bind_int64(s, 2, r->key.code_id);
+	sqlite3_bind_int64(s, 3, r->key.status);
+	sqlite3_bind_int64(s, 4, r->key.api_id);
+	sqlite3_bind_int64(s, 5, r->key.category_id);
+	sqlite3_bind_int64(s, 6, r->count);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Writes the batch's error counts per minute, then per hour; the running
+ * totals take the hourly sums, which are fewer.
+ */
 static int
 flush_rollups(struct store *st, char **cause)
 {
-	struct rollup_slot *r = st->rollups.slots;
-	sqlite3_stmt *s = st->stmt[ST_ROLLUP];
+	struct rollup_slot *r = st->rollups.slots, *h;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < st->rollups.cap; i++) {
-		if (r[i].count == 0)
-			continue;
-		sqlite3_bind_int64(s, 1, r[i].key.minute);
-		sqlite3_bind_int64(s, 2, r[i].key.code_id);
-		sqlite3_bind_int64(s, 3, r[i].key.status);
-		sqlite3_bind_int64(s, 4, r[i].key.api_id);
-		sqlite3_bind_int64(s, 5, r[i].key.category_id);
-		sqlite3_bind_int64(s, 6, r[i].count);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE || add_total(st, &r[i], cause) == -1)
+		if (r[i].count != 0 &&
+		    put_rollup(st->stmt[ST_ROLLUP], &r[i]) == -1)
 			return db_fail(st, cause, "updating rollups");
 	}
+	if (hours_gather(st, &st->rollups) == -1) {
+		set_cause(cause, "out of memory summing rollups by hour");
+		return -1;
+	}
+	h = st->hours.slots;
+	for (i = 0; i < st->hours.cap; i++) {
+		if (h[i].count == 0)
+			continue;
+		if (put_rollup(st->stmt[ST_ROLLUP_HOUR], &h[i]) == -1)
+			return db_fail(st, cause, "updating hourly rollups");
+		if (add_total(st, &h[i], cause) == -1)
+			return -1;
+	}
 	return 0;
+}
+
+/* Upserts one 2xx count slot with s, a minute or an hour statement. */
+static int
+put_responses(sqlite3_stmt *s, const struct rollup_slot *r)
+{
+	int rc;
+
+	sqlite3_bind_int64(s, 1, r->key.minute);
+	sqlite3_bind_int64(s, 2, r->key.api_id);
+	sqlite3_bind_int64(s, 3, r->count);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int
 flush_responses(struct store *st, char **cause)
 {
-	struct rollup_slot *r = st->responses.slots;
-	sqlite3_stmt *s = st->stmt[ST_RESPONSES];
+	struct rollup_slot *r = st->responses.slots, *h;
 	sqlite3_stmt *t = st->stmt[ST_TOTAL_RESPONSES];
 	size_t i;
 	int rc;
 
 	for (i = 0; i < st->responses.cap; i++) {
-		if (r[i].count == 0)
-			continue;
-		sqlite3_bind_int64(s, 1, r[i].key.minute);
-		sqlite3_bind_int64(s, 2, r[i].key.api_id);
-		sqlite3_bind_int64(s, 3, r[i].count);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
+		if (r[i].count != 0 &&
+		    put_responses(st->stmt[ST_RESPONSES], &r[i]) == -1)
 			return db_fail(st, cause, "updating response counts");
-		sqlite3_bind_int64(t, 1, r[i].key.api_id);
-		sqlite3_bind_int64(t, 2, r[i].count);
+	}
+	if (hours_gather(st, &st->responses) == -1) {
+		set_cause(cause, "out of memory summing responses by hour");
+		return -1;
+	}
+	h = st->hours.slots;
+	for (i = 0; i < st->hours.cap; i++) {
+		if (h[i].count == 0)
+			continue;
+		if (put_responses(st->stmt[ST_RESPONSES_HOUR], &h[i]) == -1)
+			return db_fail(st, cause, "updating hourly responses");
+		sqlite3_bind_int64(t, 1, h[i].key.api_id);
+		sqlite3_bind_int64(t, 2, h[i].count);
 		rc = sqlite3_step(t);
 		sqlite3_reset(t);
 		if (rc != SQLITE_DONE)
@@ -847,7 +922,7 @@ store_add(struct store *st, const struct store_in *in, char **cause)
 	k.status = rec->status;
 	k.api_id = ids.api;
 	k.category_id = ids.category;
-	if (rollup_add(&st->rollups, &k) == -1) {
+	if (rollup_add(&st->rollups, &k, 1) == -1) {
 		set_cause(cause, "out of memory counting rollups");
 		return -1;
 	}
@@ -933,7 +1008,7 @@ store_add_response(struct store *st, int64_t time_ms, const char *api,
 	if (api != NULL && intern(st, STR_API, api, &k.api_id, cause) == -1)
 		return -1;
 	k.minute = time_ms / 60000 - (time_ms % 60000 < 0);
-	if (rollup_add(&st->responses, &k) == -1) {
+	if (rollup_add(&st->responses, &k, 1) == -1) {
 		set_cause(cause, "out of memory counting responses");
 		return -1;
 	}
@@ -1138,13 +1213,22 @@ minute_ceil(int64_t ms)
  * The stats query for a grouping; filter is "" or a condition on code_id
  * (bound as ?3) for the inner selects.  By API, each group also gets the
  * 2xx responses seen for that API in the range.
+ *
+ * The range [?1, ?2) in minutes is read as three pieces: minutes up to
+ * ?4, whole hours [?5, ?6) from the hourly tables, and minutes from ?7;
+ * stats_bind sets them.
  */
 static void
 stats_sql(enum store_group_by by, const char *filter, char *sql,
     size_t size)
 {
-	static const char range[] = " FROM rollup_minute WHERE minute >= ?1"
-	    " AND minute < ?2";
+	static const char range[] = " FROM (SELECT code_id, status, api_id,"
+	    " category_id, count FROM rollup_minute WHERE minute >= ?1 AND"
+	    " minute < ?4 UNION ALL SELECT code_id, status, api_id,"
+	    " category_id, count FROM rollup_hour WHERE hour >= ?5 AND"
+	    " hour < ?6 UNION ALL SELECT code_id, status, api_id,"
+	    " category_id, count FROM rollup_minute WHERE minute >= ?7 AND"
+	    " minute < ?2) WHERE 1";
 
 	switch (by) {
 	case STORE_BY_STATUS:
@@ -1156,8 +1240,12 @@ stats_sql(enum store_group_by by, const char *filter, char *sql,
 		snprintf(sql, size, "SELECT coalesce(s.value, ''), t.n,"
 		    " coalesce(o.n, 0) FROM (SELECT api_id, sum(count) AS n%s%s"
 		    " GROUP BY api_id) t LEFT JOIN (SELECT api_id, sum(count)"
-		    " AS n FROM responses_minute WHERE minute >= ?1 AND"
-		    " minute < ?2 GROUP BY api_id) o ON o.api_id = t.api_id"
+		    " AS n FROM (SELECT api_id, count FROM responses_minute"
+		    " WHERE minute >= ?1 AND minute < ?4 UNION ALL SELECT"
+		    " api_id, count FROM responses_hour WHERE hour >= ?5 AND"
+		    " hour < ?6 UNION ALL SELECT api_id, count FROM"
+		    " responses_minute WHERE minute >= ?7 AND minute < ?2)"
+		    " GROUP BY api_id) o ON o.api_id = t.api_id"
 		    " LEFT JOIN strings s ON s.id = t.api_id"
 		    " ORDER BY t.n DESC, 1", range, filter);
 		break;
@@ -1175,6 +1263,23 @@ stats_sql(enum store_group_by by, const char *filter, char *sql,
 		    range, filter);
 		break;
 	}
+}
+
+/* Binds the pieces of the minute range [m1, m2) stats_sql reads. */
+static void
+stats_bind(sqlite3_stmt *s, int64_t m1, int64_t m2)
+{
+	int64_t h1 = m1 / 60 + (m1 % 60 > 0), h2 = m2 / 60;
+
+	/* Times before 1970 are never stored: no negative minutes here. */
+	if (h1 >= h2)
+		h1 = h2 = 0;
+	sqlite3_bind_int64(s, 1, m1);
+	sqlite3_bind_int64(s, 2, m2);
+	sqlite3_bind_int64(s, 4, h1 < h2 ? h1 * 60 : m2);
+	sqlite3_bind_int64(s, 5, h1);
+	sqlite3_bind_int64(s, 6, h2);
+	sqlite3_bind_int64(s, 7, h1 < h2 ? h2 * 60 : m2);
 }
 
 static int
@@ -1217,8 +1322,7 @@ store_stats(struct store *st, int64_t from_ms, int64_t to_ms,
 	    " WHERE kind = 1 AND value = ?3)" : "", sql, sizeof sql);
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, cause, "preparing stats query");
-	sqlite3_bind_int64(s, 1, minute_floor(from_ms));
-	sqlite3_bind_int64(s, 2, minute_ceil(to_ms));
+	stats_bind(s, minute_floor(from_ms), minute_ceil(to_ms));
 	if (code != NULL)
 		sqlite3_bind_text(s, 3, code, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1280,25 +1384,30 @@ store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
     size_t *n, char **cause)
 {
 	int64_t step_min = step_ms / 60000 > 0 ? step_ms / 60000 : 1;
+	int64_t m1 = minute_floor(from_ms), m2 = minute_ceil(to_ms);
 	char sql[512];
 	sqlite3_stmt *s;
 	size_t cap = 0;
-	int rc;
+	int rc, hours;
 
 	*points = NULL;
 	*n = 0;
-	snprintf(sql, sizeof sql, "SELECT c.value, r.minute / ?3 AS b,"
-	    " sum(r.count) FROM rollup_minute r"
+	/* Steps of whole hours on hour boundaries read the hourly table. */
+	hours = step_min % 60 == 0 && m1 % 60 == 0 && m2 % 60 == 0;
+	snprintf(sql, sizeof sql, "SELECT c.value, r.%s / ?3 AS b,"
+	    " sum(r.count) FROM %s r"
 	    " JOIN strings c ON c.id = r.code_id"
-	    " WHERE r.minute >= ?1 AND r.minute < ?2%s"
+	    " WHERE r.%s >= ?1 AND r.%s < ?2%s"
 	    " GROUP BY r.code_id, b ORDER BY c.value, b",
+	    hours ? "hour" : "minute", hours ? "rollup_hour" : "rollup_minute",
+	    hours ? "hour" : "minute", hours ? "hour" : "minute",
 	    code != NULL ? " AND r.code_id = (SELECT id FROM strings"
 	    " WHERE kind = 1 AND value = ?4)" : "");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, cause, "preparing timeseries query");
-	sqlite3_bind_int64(s, 1, minute_floor(from_ms));
-	sqlite3_bind_int64(s, 2, minute_ceil(to_ms));
-	sqlite3_bind_int64(s, 3, step_min);
+	sqlite3_bind_int64(s, 1, hours ? m1 / 60 : m1);
+	sqlite3_bind_int64(s, 2, hours ? m2 / 60 : m2);
+	sqlite3_bind_int64(s, 3, hours ? step_min / 60 : step_min);
 	if (code != NULL)
 		sqlite3_bind_text(s, 4, code, -1, SQLITE_STATIC);
 
@@ -1559,17 +1668,22 @@ int
 store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
     char **cause)
 {
-	static const char *const sql[2] = {
+	/* An hour goes once all its minutes are older than the cut. */
+	static const char *const sql[4] = {
 		"DELETE FROM rollup_minute WHERE minute < min(?1,"
 		" (SELECT min(minute) FROM rollup_minute) + 60)",
 		"DELETE FROM responses_minute WHERE minute < min(?1,"
 		" (SELECT min(minute) FROM responses_minute) + 60)",
+		"DELETE FROM rollup_hour WHERE hour < min(?1 / 60,"
+		" (SELECT min(hour) FROM rollup_hour) + 1)",
+		"DELETE FROM responses_hour WHERE hour < min(?1 / 60,"
+		" (SELECT min(hour) FROM responses_hour) + 1)",
 	};
 	sqlite3_stmt *s;
 	int i, rc;
 
 	*deleted = 0;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) !=
 		    SQLITE_OK)
 			return db_fail(st, cause, "preparing rollup retention");

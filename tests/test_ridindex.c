@@ -282,8 +282,9 @@ test_hash_twins_both_stored(void **state)
 }
 
 /*
- * Rewrites the index the way schema version 4 kept it: one row per id,
- * keyed by the id's full 64-bit hash, and no runs.
+ * Rewrites the database the way schema version 4 kept it: an index of one
+ * row per id, keyed by the id's full 64-bit hash, no runs and no hourly
+ * rollups.
  */
 static void
 downgrade_to_v4(const char *path)
@@ -295,7 +296,8 @@ downgrade_to_v4(const char *path)
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "BEGIN; DELETE FROM rid_index;"
-	    " DELETE FROM rid_overflow; DROP TABLE rid_runs;", NULL, NULL,
+	    " DELETE FROM rid_overflow; DROP TABLE rid_runs;"
+	    " DROP TABLE rollup_hour; DROP TABLE responses_hour;", NULL, NULL,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, request_id FROM"
 	    " records", -1, &sel, NULL), SQLITE_OK);
@@ -324,7 +326,7 @@ test_old_index_converted(void **state)
 	char rid[32];
 	int n;
 
-	add_batches(f->st, 0, 4, 10);
+	add_batches(f->st, 40, 4, 10);	/* minutes 40 to 79: two hours */
 	begin(f->st);
 	assert_int_equal(add(f->st, TWIN_A, T0), 0);
 	assert_int_equal(add(f->st, TWIN_B, T0), 0);
@@ -334,7 +336,7 @@ test_old_index_converted(void **state)
 
 	assert_int_equal(store_open(f->path, STORE_WRITE, &f->st, NULL), 0);
 	assert_true(store_schema_version(f->st) >= 5);
-	for (n = 0; n < 40; n++) {
+	for (n = 40; n < 80; n++) {
 		snprintf(rid, sizeof rid, "R-%d", n);
 		assert_true(found(f->st, rid));
 	}
@@ -345,9 +347,14 @@ test_old_index_converted(void **state)
 	    "SELECT count(*) FROM rid_overflow"), 1);
 	assert_int_equal(query_int(f->path,
 	    "SELECT count(*) FROM rid_index"), 41);
+	/* Migration 6 summed the minute rollups into hours. */
+	assert_int_equal(query_int(f->path,
+	    "SELECT sum(count) FROM rollup_hour"), 42);
+	assert_int_equal(query_int(f->path,
+	    "SELECT count(DISTINCT hour) FROM rollup_hour"), 2);
 
 	begin(f->st);
-	assert_int_equal(add(f->st, "R-3", T0), 1);
+	assert_int_equal(add(f->st, "R-43", T0), 1);
 	assert_int_equal(add(f->st, TWIN_B, T0), 1);
 	commit(f->st);
 }

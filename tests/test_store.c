@@ -203,6 +203,86 @@ test_timeseries(void **state)
 	store_points_free(p, n);
 }
 
+/*
+ * Stats over ranges that cross hours read whole hours from the hourly
+ * rollups and the ragged minutes from the minute rollups: every range must
+ * count what a scan of the records counts.  T0 is on an hour.
+ */
+static void
+test_stats_across_hours(void **state)
+{
+	struct fixture *f = *state;
+	static const int64_t range[][2] = {	/* minutes after T0 */
+		{ 0, 60 }, { 0, 600 }, { 17, 43 }, { 17, 403 }, { 59, 61 },
+		{ 60, 180 }, { 61, 179 }, { 0, 1 }, { 300, 301 }, { 1, 599 },
+	};
+	struct store_group *g;
+	int64_t total, want, t;
+	char rid[32];
+	size_t n, i;
+	int k;
+
+	/* Record k at minute 7k mod 600, so the minutes fill unevenly. */
+	begin(f->st);
+	for (k = 0; k < 900; k++) {
+		snprintf(rid, sizeof rid, "H-%d", k);
+		t = T0 + (int64_t)(k * 7 % 600) * 60000 + k % 60 * 1000;
+		add(f->st, rid, k % 3 ? "SignatureNotMatch" :
+		    "Rejected.Disabled", 401, NULL, t);
+	}
+	commit(f->st);
+
+	for (i = 0; i < sizeof range / sizeof range[0]; i++) {
+		for (want = 0, k = 0; k < 900; k++) {
+			t = k * 7 % 600;
+			want += t >= range[i][0] && t < range[i][1];
+		}
+		assert_int_equal(store_stats(f->st, T0 + range[i][0] * 60000,
+		    T0 + range[i][1] * 60000, STORE_BY_CODE, NULL, &g, &n,
+		    &total, NULL), 0);
+		assert_int_equal(total, want);
+		store_groups_free(g, n);
+	}
+}
+
+/* Hourly steps read the hourly table and agree with the minutes. */
+static void
+test_timeseries_hourly(void **state)
+{
+	struct fixture *f = *state;
+	struct store_point *p, *q;
+	int64_t total = 0;
+	size_t n, m, i;
+	char rid[32];
+	int k;
+
+	begin(f->st);
+	for (k = 0; k < 500; k++) {
+		snprintf(rid, sizeof rid, "Q-%d", k);
+		add(f->st, rid, "SignatureNotMatch", 401, NULL,
+		    T0 + (int64_t)(k * 13 % 300) * 60000);
+	}
+	commit(f->st);
+
+	/* Hour steps on hour boundaries: the hourly table answers. */
+	assert_int_equal(store_timeseries(f->st, T0, T0 + 6 * 3600000LL,
+	    3600000LL, NULL, &p, &n, NULL), 0);
+	/* The same buckets summed from minutes (an unaligned end). */
+	assert_int_equal(store_timeseries(f->st, T0, T0 + 6 * 3600000LL
+	    - 60000 + 1, 3600000LL, NULL, &q, &m, NULL), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(m, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(p[i].bucket_ms, T0 + (int64_t)i * 3600000);
+		assert_int_equal(q[i].bucket_ms, p[i].bucket_ms);
+		assert_int_equal(p[i].count, q[i].count);
+		total += p[i].count;
+	}
+	assert_int_equal(total, 500);
+	store_points_free(p, n);
+	store_points_free(q, m);
+}
+
 static void
 test_errors_paging(void **state)
 {
@@ -350,6 +430,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rollups_follow_records,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeseries, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stats_across_hours, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_timeseries_hourly, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_errors_paging, setup,
 		    teardown),
