@@ -231,6 +231,9 @@ bloom_build(struct ridindex *ri, size_t want, char **cause)
 
 	if (want == 0 && table_size(ri, &want, cause) == -1)
 		return -1;
+	/* Not needed while the table is read: the peak is the new size. */
+	bloom_free(ri->bloom);
+	ri->bloom = NULL;
 	if ((b = bloom_new(want < (1 << 20) ? 1 << 20 : want)) == NULL) {
 		if (cause != NULL)
 			*cause = strdup("out of memory for the bloom filter");
@@ -247,7 +250,6 @@ bloom_build(struct ridindex *ri, size_t want, char **cause)
 		if (ri->slots[i].id != 0)
 			bloom_add(b, (uint64_t)ri->slots[i].h);
 	}
-	bloom_free(ri->bloom);
 	ri->bloom = b;
 	return 0;
 }
@@ -394,13 +396,17 @@ int
 ridindex_add(struct ridindex *ri, const char *request_id, int64_t h,
     int overflow, int64_t id, char **cause)
 {
+	size_t j, grow = 0;
 	int64_t text;
-	size_t j;
 
 	if (overflow)
 		return add_overflow(ri, request_id, id, cause);
-	if (bloom_count(ri->bloom) >= bloom_capacity(ri->bloom) &&
-	    bloom_build(ri, bloom_capacity(ri->bloom) * 2, cause) == -1)
+	/* NULL after a rebuild that failed: build it again. */
+	if (ri->bloom != NULL &&
+	    bloom_count(ri->bloom) >= bloom_capacity(ri->bloom))
+		grow = bloom_capacity(ri->bloom) * 2;
+	if ((ri->bloom == NULL || grow != 0) &&
+	    bloom_build(ri, grow, cause) == -1)
 		return -1;
 	if (ri->used * 2 >= ri->cap && batch_grow(ri) == -1)
 		goto nomem;

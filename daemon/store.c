@@ -258,7 +258,7 @@ configure(struct store *st, char **cause)
 	const char *writer =
 	    "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = NORMAL;"
-	    "PRAGMA cache_size = -32768;"
+	    "PRAGMA cache_size = -16384;"
 	    "PRAGMA temp_store = MEMORY;"
 	    "PRAGMA wal_autocheckpoint = 4000;";
 	const char *reader =
