@@ -283,6 +283,61 @@ test_timeseries_hourly(void **state)
 	store_points_free(q, m);
 }
 
+/* The single integer a query over the fixture's database returns. */
+static int64_t
+db_int(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * Rollup retention drops minutes older than the cut, and hours only once
+ * every minute of them is older; each call deletes a bounded slice.
+ */
+static void
+test_rollup_retention(void **state)
+{
+	struct fixture *f = *state;
+	int64_t deleted, calls = 0, h0 = T0 / 3600000;
+	char rid[32], sql[160];
+	int k;
+
+	begin(f->st);
+	for (k = 0; k < 300; k++) {
+		snprintf(rid, sizeof rid, "E-%d", k);
+		add(f->st, rid, "SignatureNotMatch", 401, NULL,
+		    T0 + (int64_t)k * 60000);
+	}
+	commit(f->st);
+
+	do {
+		assert_int_equal(store_expire_rollups(f->st,
+		    T0 + 150 * 60000LL, &deleted, NULL), 0);
+		assert_true(++calls < 20);
+	} while (deleted > 0);
+	assert_true(calls > 2);		/* 150 minutes: slices of 60 */
+
+	assert_int_equal(db_int(f, "SELECT count(*) FROM rollup_minute"),
+	    150);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM rollup_hour WHERE"
+	    " hour < %lld", (long long)h0 + 2);
+	assert_int_equal(db_int(f, sql), 0);
+	/* Hour 2 holds minutes 120 to 179: not all older, so it stays. */
+	snprintf(sql, sizeof sql, "SELECT sum(count) FROM rollup_hour WHERE"
+	    " hour = %lld", (long long)h0 + 2);
+	assert_int_equal(db_int(f, sql), 60);
+}
+
 static void
 test_errors_paging(void **state)
 {
@@ -434,6 +489,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stats_across_hours, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_timeseries_hourly, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rollup_retention, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_errors_paging, setup,
 		    teardown),
