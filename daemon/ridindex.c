@@ -50,13 +50,17 @@
 #define RI_FANIN	8
 #define RI_TOP_LEVEL	2
 
+/* Entries of merge work done per entry a commit writes. */
+#define RI_MERGE_RATE	4
+
 /* Entries a merge reads from each run at a time. */
 #define RI_MERGE_CHUNK	1024
 
 enum ri_stmt {
 	RI_PROBE, RI_OVERFLOW_GET, RI_OVERFLOW_ADD, RI_FLUSH,
 	RI_FLUSH_ONE, RI_KEYS, RI_SINCE, RI_TOP, RI_RUN_ADD, RI_RUN_GROW,
-	RI_LEVEL, RI_RUN_READ, RI_RUN_CUT, RI_RUN_DROP, RI_SIZE, RI_COUNT
+	RI_LEVEL, RI_RUN_READ, RI_RUN_CUT, RI_RUN_DROP, RI_SIZE, RI_MERGING,
+	RI_SOURCES, RI_MARK_SOURCE, RI_PROGRESS, RI_FINISH, RI_COUNT
 };
 
 struct pending {
@@ -69,6 +73,7 @@ struct ridindex {
 	sqlite3 *db;
 	int64_t open_max;		/* RI_OPEN_MAX but in tests */
 	int fanin;			/* RI_FANIN but in tests */
+	int64_t merge_budget;		/* 0, or fixed merge work in tests */
 	sqlite3_stmt *stmt[RI_COUNT];
 	struct bloom *bloom;		/* NULL until the first check */
 	struct pending *slots;		/* this batch, open addressing */
@@ -136,13 +141,24 @@ prepare_all(struct ridindex *ri, char **cause)
 		    " VALUES (?1, ?2, ?3)",
 		[RI_RUN_GROW] = "UPDATE rid_runs SET entries = entries + ?2"
 		    " WHERE run = ?1",
-		[RI_LEVEL] = "SELECT run FROM rid_runs WHERE level = ?1"
+		[RI_LEVEL] = "SELECT run, entries FROM rid_runs WHERE level = ?1"
+		    " AND into_run = 0 AND progress IS NULL"
 		    " ORDER BY run LIMIT ?2",
 		[RI_RUN_READ] = "SELECT h, id FROM rid_index"
 		    " WHERE h > ?1 AND h <= ?2 ORDER BY h LIMIT ?3",
 		[RI_RUN_CUT] = "DELETE FROM rid_index"
 		    " WHERE h >= ?1 AND h <= ?2",
 		[RI_RUN_DROP] = "DELETE FROM rid_runs WHERE run = ?1",
+		[RI_MERGING] = "SELECT run, progress FROM rid_runs"
+		    " WHERE progress IS NOT NULL LIMIT 1",
+		[RI_SOURCES] = "SELECT run, entries FROM rid_runs"
+		    " WHERE into_run = ?1 ORDER BY run LIMIT ?2",
+		[RI_MARK_SOURCE] = "UPDATE rid_runs SET into_run = ?2"
+		    " WHERE run = ?1",
+		[RI_PROGRESS] = "UPDATE rid_runs SET progress = ?2,"
+		    " entries = entries + ?3 WHERE run = ?1",
+		[RI_FINISH] = "UPDATE rid_runs SET progress = NULL,"
+		    " entries = entries + ?2 WHERE run = ?1",
 		[RI_SIZE] = "SELECT coalesce(sum(entries), 0) FROM rid_runs",
 	};
 	char *flush = flush_sql();
@@ -181,9 +197,11 @@ ridindex_open(sqlite3 *db, struct ridindex **out, char **cause)
 }
 
 void
-ridindex_tune(struct ridindex *ri, int64_t open_max, int fanin)
+ridindex_tune(struct ridindex *ri, int64_t open_max, int fanin,
+    int64_t merge_budget)
 {
 	ri->open_max = open_max;
+	ri->merge_budget = merge_budget;
 	ri->fanin = fanin < 2 ? 2 : fanin > RI_FANIN ? RI_FANIN : fanin;
 }
 
@@ -550,14 +568,29 @@ write_batch(struct ridindex *ri, const struct pending *p, size_t n,
 /* One run being read by a merge, RI_MERGE_CHUNK entries at a time. */
 struct merge_src {
 	int64_t run;
+	int64_t entries;		/* as written */
 	int64_t last;			/* the last key read */
+	int64_t hi;			/* the last key of this slice */
 	struct pending buf[RI_MERGE_CHUNK];
 	int n, i;
 };
 
 /*
- * Reads src's next entries.  The statement is reset before returning, so
- * that no read is open on the table while the merge writes to it.
+ * A merge in progress: the target run takes the sources' entries in hash
+ * order, a slice of hashes (done, bound] per commit.  Between commits an
+ * entry is in a source or in the target, never both, so lookups that
+ * probe every run see each entry once.
+ */
+struct merge {
+	int64_t target;
+	int64_t done;			/* hashes up to this moved; -1: none */
+	int k;
+	struct merge_src src[RI_FANIN];
+};
+
+/*
+ * Reads src's next entries up to src->hi.  The statement is reset before
+ * returning, so that no read is open on the table while the merge writes.
  */
 static int
 merge_refill(struct ridindex *ri, struct merge_src *src, char **cause)
@@ -567,7 +600,7 @@ merge_refill(struct ridindex *ri, struct merge_src *src, char **cause)
 
 	src->n = src->i = 0;
 	sqlite3_bind_int64(s, 1, src->last);
-	sqlite3_bind_int64(s, 2, src->run << RI_HASH_BITS | RI_HASH_MASK);
+	sqlite3_bind_int64(s, 2, src->hi);
 	sqlite3_bind_int(s, 3, RI_MERGE_CHUNK);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		src->last = sqlite3_column_int64(s, 0);
@@ -614,98 +647,210 @@ merge_write(struct ridindex *ri, struct merge_src *src, int k, int64_t run,
 			*written += (int64_t)n;
 			n = 0;
 		}
-		if (src[j].i == src[j].n && merge_refill(ri, &src[j],
-		    cause) == -1)
+		if (src[j].i == src[j].n && src[j].n == RI_MERGE_CHUNK &&
+		    merge_refill(ri, &src[j], cause) == -1)
 			return -1;
 	}
 	*written += (int64_t)n;
 	return insert_sorted(ri, run, out, n, cause);
 }
 
-/* Deletes run and its entries. */
+/* Deletes run's entries with hashes in [lo, hi]. */
 static int
-run_drop(struct ridindex *ri, int64_t run, char **cause)
-{
-	sqlite3_stmt *cut = ri->stmt[RI_RUN_CUT];
-	sqlite3_stmt *drop = ri->stmt[RI_RUN_DROP];
-
-	sqlite3_bind_int64(cut, 1, run << RI_HASH_BITS);
-	sqlite3_bind_int64(cut, 2, run << RI_HASH_BITS | RI_HASH_MASK);
-	sqlite3_bind_int64(drop, 1, run);
-	if (step_done(ri, cut, "deleting a merged run", cause) == -1)
-		return -1;
-	return step_done(ri, drop, "deleting a merged run", cause);
-}
-
-/* Merges the k runs of src into a new run of level, newer than all. */
-static int
-merge_runs(struct ridindex *ri, struct merge_src *src, int k, int level,
+run_cut(struct ridindex *ri, int64_t run, int64_t lo, int64_t hi,
     char **cause)
 {
-	int64_t run, entries, written = 0;
-	int top_level, j;
+	sqlite3_stmt *cut = ri->stmt[RI_RUN_CUT];
 
-	if (run_top(ri, &run, &top_level, &entries, cause) == -1)
-		return -1;
-	run++;
-	for (j = 0; j < k; j++) {
-		src[j].last = (src[j].run << RI_HASH_BITS) - 1;
-		if (merge_refill(ri, &src[j], cause) == -1)
-			return -1;
-	}
-	if (run_add(ri, run, level, 0, cause) == -1 ||
-	    merge_write(ri, src, k, run, &written, cause) == -1)
-		return -1;
-	for (j = 0; j < k; j++) {
-		if (run_drop(ri, src[j].run, cause) == -1)
-			return -1;
-	}
-	sqlite3_bind_int64(ri->stmt[RI_RUN_GROW], 1, run);
-	sqlite3_bind_int64(ri->stmt[RI_RUN_GROW], 2, written);
-	return step_done(ri, ri->stmt[RI_RUN_GROW],
-	    "counting request id entries", cause);
+	sqlite3_bind_int64(cut, 1, run << RI_HASH_BITS | lo);
+	sqlite3_bind_int64(cut, 2, run << RI_HASH_BITS | hi);
+	return step_done(ri, cut, "deleting merged entries", cause);
+}
+
+/* Binds a, b, c to as many parameters as s has; steps and resets it. */
+static int
+run_update(struct ridindex *ri, enum ri_stmt which, int64_t a, int64_t b,
+    int64_t c, char **cause)
+{
+	sqlite3_stmt *s = ri->stmt[which];
+	int64_t v[3] = { a, b, c };
+	int i;
+
+	for (i = 0; i < sqlite3_bind_parameter_count(s) && i < 3; i++)
+		sqlite3_bind_int64(s, i + 1, v[i]);
+	return step_done(ri, s, "updating request id runs", cause);
 }
 
 /*
- * Lists up to ri->fanin runs of level, oldest first, into src; *k is how
- * many there are.
+ * Lists into m->src the runs a query returns (run, entries), at most
+ * RI_FANIN; param binds its ?1 and limit its ?2.
  */
 static int
-level_runs(struct ridindex *ri, int level, struct merge_src *src, int *k,
-    char **cause)
+list_runs(struct ridindex *ri, enum ri_stmt which, int64_t param,
+    int limit, struct merge *m, char **cause)
 {
-	sqlite3_stmt *s = ri->stmt[RI_LEVEL];
+	sqlite3_stmt *s = ri->stmt[which];
 	int rc;
 
-	*k = 0;
-	sqlite3_bind_int(s, 1, level);
-	sqlite3_bind_int(s, 2, ri->fanin);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		src[(*k)++].run = sqlite3_column_int64(s, 0);
+	m->k = 0;
+	sqlite3_bind_int64(s, 1, param);
+	sqlite3_bind_int(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && m->k < RI_FANIN) {
+		m->src[m->k].run = sqlite3_column_int64(s, 0);
+		m->src[m->k].entries = sqlite3_column_int64(s, 1);
+		m->k++;
+	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return db_fail(ri, cause, "reading request id runs");
 	return 0;
 }
 
-/* Merges every level that has ri->fanin runs into the next one. */
+/*
+ * Finds the merge in progress, if any (m->target 0 when none), with its
+ * sources.
+ */
 static int
-merge_levels(struct ridindex *ri, char **cause)
+merge_find(struct ridindex *ri, struct merge *m, char **cause)
 {
-	struct merge_src *src;
-	int level, k, rc = 0;
+	sqlite3_stmt *s = ri->stmt[RI_MERGING];
+	int rc;
 
-	if ((src = malloc(RI_FANIN * sizeof *src)) == NULL) {
+	m->target = 0;
+	m->k = 0;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		m->target = sqlite3_column_int64(s, 0);
+		m->done = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(ri, cause, "reading request id runs");
+	if (m->target == 0)
+		return 0;
+	return list_runs(ri, RI_SOURCES, m->target, RI_FANIN, m, cause);
+}
+
+/*
+ * Starts a merge of the oldest runs of the lowest level that has
+ * ri->fanin of them; m->target stays 0 when no level has.
+ */
+static int
+merge_start(struct ridindex *ri, struct merge *m, char **cause)
+{
+	int64_t run, entries;
+	int level, top_level, j;
+
+	m->target = 0;
+	for (level = 0; level < RI_TOP_LEVEL; level++) {
+		if (list_runs(ri, RI_LEVEL, level, ri->fanin, m, cause) == -1)
+			return -1;
+		if (m->k == ri->fanin)
+			break;
+	}
+	if (level == RI_TOP_LEVEL)
+		return 0;
+
+	if (run_top(ri, &run, &top_level, &entries, cause) == -1 ||
+	    run_add(ri, ++run, level + 1, 0, cause) == -1 ||
+	    run_update(ri, RI_PROGRESS, run, -1, 0, cause) == -1)
+		return -1;
+	for (j = 0; j < m->k; j++) {
+		if (run_update(ri, RI_MARK_SOURCE, m->src[j].run, run, 0,
+		    cause) == -1)
+			return -1;
+	}
+	m->target = run;
+	m->done = -1;
+	return 0;
+}
+
+/*
+ * Moves the hashes after m->done, about budget entries' worth, from the
+ * sources to the target; *moved counts them.  The slice is a range of
+ * hashes sized from the sources' entry counts: hashes are uniform.
+ */
+static int
+merge_slice(struct ridindex *ri, struct merge *m, int64_t budget,
+    int64_t *moved, char **cause)
+{
+	int64_t total = 0, span, bound;
+	int j;
+
+	for (j = 0; j < m->k; j++)
+		total += m->src[j].entries;
+	span = total > budget ? (budget << RI_HASH_BITS) / total : RI_HASH_MASK;
+	bound = RI_HASH_MASK - m->done <= span ? RI_HASH_MASK :
+	    m->done + (span > 0 ? span : 1);
+
+	for (j = 0; j < m->k; j++) {
+		/* done is -1 before the first slice: the key before the run. */
+		m->src[j].last = (m->src[j].run << RI_HASH_BITS) + m->done;
+		m->src[j].hi = m->src[j].run << RI_HASH_BITS | bound;
+		if (merge_refill(ri, &m->src[j], cause) == -1)
+			return -1;
+	}
+	*moved = 0;
+	if (merge_write(ri, m->src, m->k, m->target, moved, cause) == -1)
+		return -1;
+	for (j = 0; j < m->k; j++) {
+		if (run_cut(ri, m->src[j].run, m->done + 1, bound, cause) == -1)
+			return -1;
+	}
+	m->done = bound;
+	return 0;
+}
+
+/* Records the slice's progress; a finished merge drops its sources. */
+static int
+merge_note(struct ridindex *ri, struct merge *m, int64_t moved,
+    char **cause)
+{
+	int j;
+
+	if (m->done < RI_HASH_MASK)
+		return run_update(ri, RI_PROGRESS, m->target, m->done, moved,
+		    cause);
+	for (j = 0; j < m->k; j++) {
+		if (run_update(ri, RI_RUN_DROP, m->src[j].run, 0, 0,
+		    cause) == -1)
+			return -1;
+	}
+	if (run_update(ri, RI_FINISH, m->target, moved, 0, cause) == -1)
+		return -1;
+	m->target = 0;
+	return 0;
+}
+
+/*
+ * Does up to budget entries of merge work: continues the merge in
+ * progress, and starts the next one when a level has enough runs.  A
+ * merge thus never holds a commit for long; run at several times the
+ * rate of ingest, it ends well before its level fills up again.
+ */
+static int
+merge_work(struct ridindex *ri, int64_t budget, char **cause)
+{
+	struct merge *m;
+	int64_t moved;
+	int rc = 0, steps;
+
+	if ((m = malloc(sizeof *m)) == NULL) {
 		if (cause != NULL)
 			*cause = strdup("out of memory merging request ids");
 		return -1;
 	}
-	for (level = 0; rc == 0 && level < RI_TOP_LEVEL; level++) {
-		rc = level_runs(ri, level, src, &k, cause);
-		if (rc == 0 && k == ri->fanin)
-			rc = merge_runs(ri, src, k, level + 1, cause);
+	rc = merge_find(ri, m, cause);
+	for (steps = 0; rc == 0 && budget > 0 && steps < 64; steps++) {
+		if (m->target == 0 && (rc = merge_start(ri, m, cause)) == -1)
+			break;
+		if (m->target == 0)
+			break;
+		rc = merge_slice(ri, m, budget, &moved, cause);
+		if (rc == 0)
+			rc = merge_note(ri, m, moved, cause);
+		budget -= moved > 0 ? moved : 1;
 	}
-	free(src);
+	free(m);
 	return rc;
 }
 
@@ -725,7 +870,9 @@ ridindex_flush(struct ridindex *ri, char **cause)
 		qsort(ri->slots, n, sizeof *ri->slots, pending_cmp);
 		rc = write_batch(ri, ri->slots, n, cause);
 		if (rc == 0)
-			rc = merge_levels(ri, cause);
+			rc = merge_work(ri, ri->merge_budget > 0 ?
+			    ri->merge_budget : (int64_t)n * RI_MERGE_RATE +
+			    RI_MERGE_CHUNK, cause);
 	}
 	ridindex_reset(ri);
 	return rc;

@@ -23,11 +23,13 @@ int ridindex_open(sqlite3 *db, struct ridindex **out, char **cause);
 void ridindex_close(struct ridindex *ri);
 
 /*
- * Sets the size below which the newest run takes more entries, and the
- * number of runs merged at once (2 to the built-in fan-in), so that tests
- * can make merges happen with a few records.
+ * Sets the size below which the newest run takes more entries, the number
+ * of runs merged at once (2 to the built-in fan-in) and, when not 0, the
+ * entries of merge work each commit does, so that tests can make merges
+ * happen, and span commits, with a few records.
  */
-void ridindex_tune(struct ridindex *ri, int64_t open_max, int fanin);
+void ridindex_tune(struct ridindex *ri, int64_t open_max, int fanin,
+    int64_t merge_budget);
 
 /*
  * Whether request_id is stored, committed or earlier in this batch.

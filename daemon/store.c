@@ -367,10 +367,11 @@ store_close(struct store *st)
 }
 
 void
-store_tune_index(struct store *st, int64_t open_max, int fanin)
+store_tune_index(struct store *st, int64_t open_max, int fanin,
+    int64_t merge_budget)
 {
 	if (st->rids != NULL)
-		ridindex_tune(st->rids, open_max, fanin);
+		ridindex_tune(st->rids, open_max, fanin, merge_budget);
 }
 
 int

@@ -63,10 +63,12 @@ int store_schema_version(struct store *st);
 
 /*
  * Tests only: makes the writer's RequestId index cut and merge its runs
- * after a few entries (open_max) and in groups of fanin, so that its
- * merges can be exercised without a million records.
+ * after a few entries (open_max), in groups of fanin, moving merge_budget
+ * entries per commit (0: the built-in rate), so that its merges can be
+ * exercised without a million records.
  */
-void store_tune_index(struct store *st, int64_t open_max, int fanin);
+void store_tune_index(struct store *st, int64_t open_max, int fanin,
+    int64_t merge_budget);
 
 /*
  * Writing.  Records, rejects and response counts added between begin and

@@ -7,15 +7,22 @@
 -- numbers a group of entries written together.  A new run takes keys above
 -- every existing one, so writing it appends to the tree; a lookup probes
 -- each run.  The writer merges runs of one level into a bigger run of the
--- next level, so that there are never more than a few dozen
--- (daemon/ridindex.c).  A 40-bit value held by another RequestId, in any
--- run, sends the newcomer to rid_overflow, as a full hash did before.
+-- next level, so that there are never more than a few dozen, a slice per
+-- commit so that no commit waits long (daemon/ridindex.c).  A 40-bit
+-- value held by another RequestId, in any run, sends the newcomer to
+-- rid_overflow, as a full hash did before.
 
 CREATE TABLE rid_runs (
-    run     INTEGER PRIMARY KEY,         -- 1 .. 2^23 - 1
-    level   INTEGER NOT NULL,            -- 0 as written, +1 per merge
-    entries INTEGER NOT NULL             -- as written; retention lowers
+    run      INTEGER PRIMARY KEY,        -- 1 .. 2^23 - 1
+    level    INTEGER NOT NULL,           -- 0 as written, +1 per merge
+    entries  INTEGER NOT NULL,           -- as written; retention lowers
                                          -- the true count, not this
+    -- A merge moves its sources' entries to its target a slice of hashes
+    -- per commit: a source names its target here ...
+    into_run INTEGER NOT NULL DEFAULT 0,
+    -- ... and the target holds the last hash moved (-1: none yet) until
+    -- the merge is over, NULL after.
+    progress INTEGER
 );
 
 -- Everything indexed so far becomes run 1, in the order of its new key.

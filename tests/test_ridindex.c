@@ -45,7 +45,7 @@ setup(void **state)
 	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
 	if (store_open(f->path, STORE_WRITE, &f->st, &cause) != 0)
 		fail_msg("store_open: %s", cause);
-	store_tune_index(f->st, 4, 3);
+	store_tune_index(f->st, 4, 3, 0);
 	*state = f;
 	return 0;
 }
@@ -184,6 +184,45 @@ test_merges_keep_every_id(void **state)
 	    " ON x.h >> 40 = u.run"), 300);
 }
 
+/*
+ * Merges that take many commits: after every commit each id stored so far
+ * is found exactly once, whatever slice the merge has reached.
+ */
+static void
+test_merges_span_commits(void **state)
+{
+	struct fixture *f = *state;
+	int64_t merging = 0;
+	char rid[32];
+	int b, n;
+
+	store_tune_index(f->st, 4, 3, 2);	/* two entries per commit */
+	for (b = 0; b < 40; b++) {
+		add_batches(f->st, b * 5, 1, 5);
+		for (n = 0; n < b * 5 + 5; n++) {
+			snprintf(rid, sizeof rid, "R-%d", n);
+			assert_true(found(f->st, rid));
+		}
+		assert_int_equal(query_int(f->path,
+		    "SELECT count(*) FROM rid_index"), b * 5 + 5);
+		merging += query_int(f->path, "SELECT count(*) FROM rid_runs"
+		    " WHERE progress IS NOT NULL");
+		/* Each source is listed while its target fills. */
+		assert_int_equal(query_int(f->path, "SELECT count(*) FROM"
+		    " rid_index x WHERE NOT EXISTS (SELECT 1 FROM rid_runs u"
+		    " WHERE u.run = x.h >> 40)"), 0);
+	}
+	assert_true(merging > 10);
+
+	/* At the built-in rate the next commit finishes what is left. */
+	store_tune_index(f->st, 4, 3, 0);
+	add_batches(f->st, 200, 1, 5);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM rid_runs"
+	    " WHERE progress IS NOT NULL OR into_run != 0"), 0);
+	assert_int_equal(query_int(f->path,
+	    "SELECT sum(entries) FROM rid_runs"), 205);
+}
+
 static void
 test_dedupe_after_merges(void **state)
 {
@@ -195,7 +234,7 @@ test_dedupe_after_merges(void **state)
 	store_close(f->st);
 	/* A new writer builds its filter from the runs. */
 	assert_int_equal(store_open(f->path, STORE_WRITE, &f->st, NULL), 0);
-	store_tune_index(f->st, 4, 3);
+	store_tune_index(f->st, 4, 3, 0);
 
 	begin(f->st);
 	for (n = 0; n < 100; n += 7) {
@@ -216,7 +255,7 @@ test_small_batches_share_a_run(void **state)
 {
 	struct fixture *f = *state;
 
-	store_tune_index(f->st, 10, 3);
+	store_tune_index(f->st, 10, 3, 0);
 	add_batches(f->st, 0, 5, 2);
 	assert_int_equal(query_int(f->path,
 	    "SELECT count(*) FROM rid_runs"), 1);
@@ -364,6 +403,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_merges_keep_every_id,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merges_span_commits,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dedupe_after_merges,
 		    setup, teardown),
