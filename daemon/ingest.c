@@ -498,27 +498,135 @@ fail:
 	return -1;
 }
 
+/* Reads from fd until buf holds len bytes or the input ends. */
+static ssize_t
+read_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? (ssize_t)got : -1;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Reads the rest of a gzip stream whose first len bytes are in buf. */
+static int
+ingest_stream_gz(struct store *st, const char *source, int fd,
+    enum format fmt, uint8_t *buf, size_t len, int64_t now_ms,
+    struct ingest_tally *tally, char **cause)
+{
+	uint8_t *rest = NULL, *all = NULL, *out = NULL;
+	size_t rest_len = 0, out_len;
+	const char *why;
+	int rc = -1;
+
+	if (read_all(fd, &rest, &rest_len) == -1 ||
+	    (all = malloc(len + rest_len + 1)) == NULL) {
+		set_cause(cause, "%s: cannot read it whole", source);
+		goto out;
+	}
+	memcpy(all, buf, len);
+	memcpy(all + len, rest, rest_len);
+	if (gzip_inflate(all, len + rest_len, INGEST_GZ_MAX, &out, &out_len,
+	    &why) == -1) {
+		set_cause(cause, "%s: gzip: %s", source, why);
+		goto out;
+	}
+	rc = ingest_buffer(st, source, fmt, out, out_len, now_ms, tally,
+	    cause);
+
+out:
+	free(rest);
+	free(all);
+	free(out);
+	return rc;
+}
+
+/*
+ * A pipe or standard input, read a chunk at a time like a regular file:
+ * what a chunk leaves unconsumed (a message cut at its end) starts the
+ * next one.  No position is kept, since a pipe cannot be recognised when
+ * read again.  A gzip stream is read whole and inflated.
+ */
+static int
+ingest_stream(struct store *st, const char *source, int fd,
+    enum format fmt, int64_t now_ms, struct ingest_tally *tally,
+    char **cause)
+{
+	struct ingest_ctx c = { st, source, now_ms, tally, 0, NULL, NULL, 0 };
+	size_t cap = INGEST_CHUNK, len = 0, consumed;
+	uint8_t *buf = malloc(cap), *grown;
+	uint64_t base = 0;
+	int eof = 0, rc = -1;
+	ssize_t n;
+
+	if (buf == NULL || (n = read_full(fd, buf, cap)) == -1) {
+		set_cause(cause, "%s: %s", source, buf == NULL ?
+		    "out of memory" : strerror(errno));
+		goto out;
+	}
+	len = (size_t)n;
+	eof = len < cap;
+	if (gzip_is(buf, len)) {
+		rc = ingest_stream_gz(st, source, fd, fmt, buf, len, now_ms,
+		    tally, cause);
+		goto out;
+	}
+	if (len == 0 || pick_format(source, buf, len, &fmt, cause) == -1) {
+		rc = len == 0 ? 0 : -1;
+		goto out;
+	}
+
+	while (len > 0) {
+		if (run_at(&c, fmt, buf, len, base, eof, &consumed,
+		    cause) == -1)
+			goto out;
+		memmove(buf, buf + consumed, len - consumed);
+		len -= consumed;
+		base += consumed;
+		/* A message longer than the buffer: make room for it. */
+		if (len == cap && cap < INGEST_CHUNK_MAX) {
+			if ((grown = realloc(buf, cap * 2)) == NULL) {
+				set_cause(cause, "%s: out of memory", source);
+				goto out;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		if (eof || (len == cap && consumed == 0))
+			break;
+		if ((n = read_full(fd, buf + len, cap - len)) == -1) {
+			set_cause(cause, "%s: %s", source, strerror(errno));
+			goto out;
+		}
+		eof = (size_t)n < cap - len;
+		len += (size_t)n;
+	}
+	rc = 0;
+
+out:
+	free(buf);
+	return rc;
+}
+
 int
 ingest_file(struct store *st, const char *path, const char *source,
     enum format fmt, int64_t now_ms, struct ingest_tally *tally,
     char **cause)
 {
-	uint8_t *buf = NULL;
 	struct stat sb;
-	size_t len = 0;
 	int fd, rc;
 
-	/* Standard input cannot be recognised when read again. */
-	if (strcmp(path, "-") == 0) {
-		if (read_all(STDIN_FILENO, &buf, &len) == -1) {
-			set_cause(cause, "-: %s", strerror(errno));
-			return -1;
-		}
-		rc = ingest_buffer(st, source != NULL ? source : "-", fmt, buf,
-		    len, now_ms, tally, cause);
-		free(buf);
-		return rc;
-	}
+	if (strcmp(path, "-") == 0)
+		return ingest_stream(st, source != NULL ? source : "-",
+		    STDIN_FILENO, fmt, now_ms, tally, cause);
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &sb) == -1) {
@@ -530,12 +638,9 @@ ingest_file(struct store *st, const char *path, const char *source,
 	if (S_ISREG(sb.st_mode))
 		rc = ingest_regular(st, source != NULL ? source : path, fd,
 		    sb.st_size, fmt, now_ms, tally, cause);
-	else if ((rc = read_all(fd, &buf, &len)) == -1)
-		set_cause(cause, "%s: %s", path, strerror(errno));
 	else
-		rc = ingest_buffer(st, source != NULL ? source : path, fmt,
-		    buf, len, now_ms, tally, cause);
-	free(buf);
+		rc = ingest_stream(st, source != NULL ? source : path, fd,
+		    fmt, now_ms, tally, cause);
 	close(fd);
 	return rc;
 }

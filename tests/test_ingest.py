@@ -624,3 +624,25 @@ def test_empty_file_is_read(kmswatch, tmp):
     res, s = ingest_json(kmswatch, tmp / "e.db", path)
     assert res.rc == 0, res
     assert (s["accepted"], s["rejected"], s["responses"]) == (0, 0, 0)
+
+
+def test_large_stdin_is_read_in_chunks(kmswatch, tmp):
+    """Standard input is read 4 MiB at a time: the frames cut at each
+    chunk's end must carry over to the next one, and a truncated end is a
+    reject at the same offset as when the same bytes are a file."""
+    frames = [encode_error(409, "Rejected.Disabled", "m" * (i % 300),
+                           "STDIN-%07d" % i) for i in range(60000)]
+    data = b"".join(varint(len(f)) + f for f in frames)
+    assert len(data) > 9 << 20         # crosses two chunk boundaries
+    data = data[:-5]                   # the last frame is cut short
+    path = tmp / "big.pb"
+    path.write_bytes(data)
+
+    res, piped = ingest_json(kmswatch, tmp / "pipe.db", "-", input=data)
+    assert res.rc == 0, res
+    res, filed = ingest_json(kmswatch, tmp / "file.db", path)
+    assert res.rc == 0, res
+    assert piped["accepted"] == filed["accepted"] == len(frames) - 1
+    assert [r["offset"] for r in piped["rejects"]] == \
+        [r["offset"] for r in filed["rejects"]]
+    assert reason_name(piped["rejects"][0]) == "truncated"
