@@ -1179,6 +1179,13 @@ api_send(struct api_req *r)
 	if (r->www_auth)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer");
+	if (r->retry_after > 0) {
+		char	secs[16];
+
+		snprintf(secs, sizeof secs, "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    secs);
+	}
 	ret = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return (ret);
