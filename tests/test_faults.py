@@ -9,6 +9,8 @@ import errno
 import hashlib
 import json
 import os
+import select
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -218,3 +220,101 @@ def test_disk_full_pauses_and_resumes_losing_nothing(make_daemon, tmp_path,
     con = sqlite3.connect(str(db))
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
+
+
+# ---------------------------------------------------------------------------
+# Many idle and half-open connections, and slow queries.
+
+IDLE_CONNECTIONS = 300          # above API_CONNECTIONS_MAX (256)
+PER_IP_MAX = 64                 # API_PER_IP_MAX in daemon/api.c
+IDLE_TIMEOUT_S = 10             # API_TIMEOUT_S in daemon/api.c
+
+
+def open_idle(port, n, source="127.0.0.2"):
+    """n connections from another loopback address; every third sends
+    half a request line and stops.  Returns the sockets."""
+    socks = []
+    for i in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((source, 0))
+        s.settimeout(5)
+        try:
+            s.connect(("127.0.0.1", port))
+            if i % 3 == 0:
+                s.sendall(b"GET /api/v1/stats HT")
+        except OSError:
+            pass
+        socks.append(s)
+    return socks
+
+
+def still_open(socks):
+    """How many of socks the server has not closed."""
+    n = 0
+    for s in socks:
+        try:
+            r, _, _ = select.select([s], [], [], 0)
+            if not r:
+                n += 1
+                continue
+            if s.recv(1, socket.MSG_PEEK):
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+def test_idle_connections_do_not_lock_out_callers(make_daemon, tmp_path,
+                                                  captures, kmswatch):
+    db = tmp_path / "idle.db"
+    cap = captures["small_pb"]
+    assert kmswatch("ingest", "--db", db, cap.path).rc == 0
+    d = make_daemon(db)
+    rid = cap.errors[0]["request_id"]
+
+    socks = open_idle(d.port, IDLE_CONNECTIONS)
+    try:
+        time.sleep(0.5)
+        # One address holds at most its share; the rest were refused.
+        assert still_open(socks) <= PER_IP_MAX
+        for _ in range(3):
+            t0 = time.monotonic()
+            status, _, doc = d.client.get("/healthz")
+            assert status == 200 and doc["records"] == len(cap.errors)
+            status, _, doc = d.client.get("/api/v1/requests/" + rid)
+            assert status == 200 and doc["request_id"] == rid
+            assert time.monotonic() - t0 < 1.0
+        # The server closes what it kept once it has been idle too long.
+        wait_for(lambda: still_open(socks) == 0, IDLE_TIMEOUT_S + 10,
+                 "the idle connections to be closed")
+    finally:
+        for s in socks:
+            s.close()
+    assert d.client.get("/healthz")[0] == 200
+
+
+def test_slow_query_stops_at_the_time_limit(make_daemon, tmp_path,
+                                            kmswatch):
+    """A status no record has, without a code, scans every record: on
+    200,000 that takes longer than a 10 ms limit, and is answered 503."""
+    big = generate(tmp_path, "slow", "pb", 5, count=200000)
+    db = tmp_path / "slow.db"
+    assert kmswatch("ingest", "--db", db, big.path).rc == 0
+    cfg = tmp_path / "limit.ini"
+    cfg.write_text("[server]\nquery_timeout = 10ms\n")
+    d = make_daemon(db, "--config", cfg)
+    status, headers, doc = d.client.get("/api/v1/errors?status=599")
+    assert status == 503, (status, doc)
+    assert doc["error"]["code"] == "timeout"
+    assert int(headers["Retry-After"]) > 0
+    assert "query stopped at its time limit query=errors" in d.stderr()
+    # The reader is fine afterwards; quick queries still answer.
+    rid = big.errors[-1]["request_id"]
+    assert d.client.get("/api/v1/requests/" + rid)[0] == 200
+    assert d.client.get("/healthz")[0] == 200
+    d.assert_stops_cleanly()
+
+    # Under the default limit the same query completes.
+    d = make_daemon(db)
+    status, _, doc = d.client.get("/api/v1/errors?status=599")
+    assert status == 200 and doc["items"] == []
