@@ -247,8 +247,8 @@ typed_key(struct load_ctx *c, const char *section, const char *key,
 		return -1;
 	if (rc == 0)
 		set_cause(&c->error, "[%s] %s: \"%s\" is not a valid value "
-		    "(durations: 30d, 12h, 90m, 45s, 250ms; sizes: 64M; booleans: "
-		    "true, false)", section, key, value);
+		    "(durations: 30d, 12h, 90m, 45s, 250ms; sizes: 64M; "
+		    "booleans: true, false)", section, key, value);
 	return rc;
 }
 

@@ -1,18 +1,28 @@
-"""Faults around the database.
+"""Faults around the database, the disk and the network.
 
 Covers: a corrupt database file is refused at start, by serve and by
 ingest, with a clear message, and left byte for byte as it was; a
 database held locked by another writer makes ingest wait (SQLite's busy
-handler backs off) and then succeed, losing nothing.
+handler backs off) and then succeed, losing nothing; a full disk (a
+small tmpfs, filled) pauses following with one log line, answers pushes
+507, and loses nothing once space returns; 300 idle or half-sent
+connections leave the API answering others and are closed after the idle
+timeout; a slow query stops at the per-request time limit with a 503;
+SIGKILL during retention, during migrations and around alert-state
+writes leaves an intact database whose running totals match its tables.
 """
+import datetime
 import errno
 import hashlib
 import json
 import os
+import random
 import select
+import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -20,7 +30,8 @@ import urllib.request
 
 import pytest
 
-from conftest import encode_error, generate, rfc3339, varint
+from conftest import (BINARY, GEN, REPO, encode_error, generate, rfc3339,
+                      varint)
 
 
 def digest(path):
@@ -318,3 +329,260 @@ def test_slow_query_stops_at_the_time_limit(make_daemon, tmp_path,
     d = make_daemon(db)
     status, _, doc = d.client.get("/api/v1/errors?status=599")
     assert status == 200 and doc["items"] == []
+
+
+# ---------------------------------------------------------------------------
+# SIGKILL in every phase: retention, migrations, alert state.  Each test
+# kills at random moments, restarts, and checks what a crash must never
+# break: committed data, the database's integrity, and the running totals
+# against the tables they summarise.
+
+def spawn(args, log):
+    """Starts kmswatch with args, stderr appended to log; no waiting."""
+    with open(log, "ab") as err:
+        return subprocess.Popen([str(BINARY)] + [str(a) for a in args],
+                                stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
+
+
+def kill_after(proc, delay):
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def query(db, sql):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def assert_consistent(db):
+    """Integrity, and every running total equal to what it summarises."""
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    records = query(db, "SELECT count(*) FROM records")[0][0]
+    counters = dict(query(db, "SELECT name, value FROM counters"))
+    assert counters["records"] == records
+    rejects = query(db, "SELECT count(*) FROM rejects")[0][0]
+    assert counters["rejects"] == rejects
+    # Each record has its RequestId index entry, and no entry is stale.
+    indexed = query(db, "SELECT (SELECT count(*) FROM rid_index) +"
+                    " (SELECT count(*) FROM rid_overflow)")[0][0]
+    assert indexed == records
+    # Totals count everything ever stored, as the rollups do (retention
+    # deletes records, never rollups of this age).
+    assert query(db, "SELECT coalesce(sum(count), 0) FROM totals") == \
+        query(db, "SELECT coalesce(sum(count), 0) FROM rollup_minute")
+    assert query(db, "SELECT coalesce(sum(count), 0) FROM totals_responses"
+                 ) == query(db, "SELECT coalesce(sum(count), 0)"
+                            " FROM responses_minute")
+    return records
+
+
+def http_capture(tmp_path, name, seed, count, start_s, duration_s):
+    path = tmp_path / (name + ".http")
+    truth = tmp_path / (name + ".truth")
+    p = subprocess.run([sys.executable, str(GEN), "--scenario",
+                        str(REPO / "tests" / "scenarios" / "basic.json"),
+                        "--format", "http", "--out", str(path), "--truth",
+                        str(truth), "--seed", str(seed), "--count",
+                        str(count), "--start", str(start_s), "--duration",
+                        str(duration_s)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    with open(truth, encoding="utf-8") as f:
+        ids = [json.loads(l)["request_id"] for l in f if '"ok"' not in l]
+    return path, ids
+
+
+def test_sigkill_during_retention(kmswatch, tmp_path):
+    rnd = random.Random(7)
+    now = int(time.time())
+    old, old_ids = http_capture(tmp_path, "old", 31, 40000,
+                                now - 90 * 86400, 86400)
+    new, new_ids = http_capture(tmp_path, "new", 32, 2000, now - 3600,
+                                3000)
+    db = tmp_path / "ret.db"
+    res = kmswatch("ingest", "--db", db, "--json", old, new)
+    assert res.rc == 0, res
+    n_old = len(query(db, "SELECT 1 FROM records WHERE time_ms < %d"
+                      % ((now - 30 * 86400) * 1000)))
+    assert n_old == len(old_ids) and n_old > 30000
+    log = tmp_path / "serve.err"
+
+    partial, kills = 0, 0
+    while kills < 12:
+        p = spawn(["serve", "--db", db, "--listen", "127.0.0.1:0",
+                   "--retention", "30d"], log)
+        kill_after(p, rnd.uniform(0.05, 0.6))
+        kills += 1
+        left = query(db, "SELECT count(*) FROM records WHERE time_ms < %d"
+                     % ((now - 30 * 86400) * 1000))[0][0]
+        if 0 < left < n_old:
+            partial += 1
+        if left == 0:
+            break
+        assert_consistent(db)
+    # Some kill landed while batches were being deleted.
+    assert partial >= 1, "no kill landed mid-retention (%d kills)" % kills
+
+    # A last, clean run finishes the job.
+    p = spawn(["serve", "--db", db, "--listen", "127.0.0.1:0",
+               "--retention", "30d"], log)
+    try:
+        wait_for(lambda: query(db, "SELECT count(*) FROM records WHERE"
+                               " time_ms < %d" % ((now - 30 * 86400) * 1000)
+                               )[0][0] == 0, 30, "retention to finish")
+    finally:
+        kill_after(p, 0)
+    assert assert_consistent(db) == len(new_ids)
+    got = sorted(r[0] for r in query(db, "SELECT request_id FROM records"))
+    assert got == sorted(new_ids)           # no newer record lost
+    assert query(db, "SELECT sum(count) FROM totals")[0][0] == \
+        len(old_ids) + len(new_ids)         # totals still count them all
+
+
+def revert_to_v2(db):
+    """Undoes migrations 004 and 003: their tables hold nothing that
+    cannot be rebuilt (003 recomputes totals from the rollups; 004 holds
+    alert state, empty here)."""
+    con = sqlite3.connect(str(db))
+    con.executescript("DROP TABLE alerts; DROP TABLE totals;"
+                      " DROP TABLE totals_responses; DROP TABLE counters;"
+                      " PRAGMA user_version = 2;")
+    con.close()
+
+
+def test_sigkill_during_migration(kmswatch, tmp_path, captures):
+    rnd = random.Random(11)
+    db = tmp_path / "mig.db"
+    big = captures["http"]
+    assert kmswatch("ingest", "--db", db, big.path).rc == 0
+    expect = assert_consistent(db)
+    empty = tmp_path / "empty.pb"
+    empty.write_bytes(b"")
+    log = tmp_path / "mig.err"
+    versions = set()
+    for i in range(8):
+        if query(db, "PRAGMA user_version")[0][0] == 4:
+            revert_to_v2(db)
+        for _ in range(3):
+            p = spawn(["ingest", "--db", db, empty], log)
+            kill_after(p, rnd.uniform(0, 0.03))
+            v = query(db, "PRAGMA user_version")[0][0]
+            assert v in (2, 3, 4)           # never a version half applied
+            versions.add(v)
+            if v >= 3:
+                tables = {r[0] for r in query(
+                    db, "SELECT name FROM sqlite_master WHERE type='table'")}
+                assert {"totals", "counters"} <= tables
+    res = kmswatch("ingest", "--db", db, "--json", empty)
+    assert res.rc == 0, res
+    assert query(db, "PRAGMA user_version") == [(4,)]
+    assert assert_consistent(db) == expect
+    res = kmswatch("stats", "--db", db, "--json")
+    assert res.rc == 0, res
+    assert 2 in versions or 3 in versions, versions
+
+
+SPIKE = REPO / "tests" / "scenarios" / "spike.json"
+
+
+def spike_now(tmp_path):
+    """The spike scenario shifted so that its burst ended ten minutes ago
+    and its data ends now (as test_alerts_backtest.py's live test)."""
+    with open(SPIKE, encoding="utf-8") as f:
+        sc = json.load(f)
+    t0 = datetime.datetime.fromisoformat(sc["start"].replace("Z", "+00:00"))
+    at = datetime.datetime.fromisoformat(
+        sc["spikes"][0]["at"].replace("Z", "+00:00"))
+    lead = int((at - t0).total_seconds())
+    now = int(time.time()) // 60 * 60
+    start = now - lead - 10 * 60
+    out = tmp_path / "spike.http"
+    p = subprocess.run([sys.executable, str(GEN), "--scenario", str(SPIKE),
+                        "--format", "http", "--with-ok", "--out", str(out),
+                        "--truth", str(tmp_path / "spike.truth"),
+                        "--start", str(start), "--duration",
+                        str(lead + 10 * 60)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    return out
+
+
+def active_alerts(client):
+    status, _, doc = client.get("/api/v1/alerts")
+    assert status == 200, doc
+    return sorted((a["rule"], a["code"], a.get("api") or "",
+                   a["started_at"], a["state"]) for a in doc["alerts"])
+
+
+def test_sigkill_while_alert_state_is_written(kmswatch, make_daemon,
+                                              tmp_path):
+    rnd = random.Random(5)
+    cap = spike_now(tmp_path)
+    db, ref = tmp_path / "alerts.db", tmp_path / "ref.db"
+    assert kmswatch("ingest", "--db", db, cap).rc == 0
+    assert kmswatch("ingest", "--db", ref, cap).rc == 0
+
+    # What an uninterrupted daemon settles on, and how soon it writes.
+    t0 = time.monotonic()
+    d = make_daemon(ref)
+    wait_for(lambda: any(a[0] == "key-disabled" and a[4] == "firing"
+                         for a in active_alerts(d.client)), 30,
+             "the burst's alert in the reference run")
+    first_write_s = time.monotonic() - t0
+    want = active_alerts(d.client)
+    d.assert_stops_cleanly()
+
+    # Kill the daemon and the alerts command around their first writes:
+    # every other round starts from no stored state, so that the kill
+    # can land before, during or after the engine writes it.
+    log = tmp_path / "kills.err"
+    episodes = {a[:4] for a in want}
+    seen = set()
+    for i in range(12):
+        if i % 2 == 0:
+            con = sqlite3.connect(str(db))
+            con.execute("DELETE FROM alerts")
+            con.commit()
+            con.close()
+        p = spawn(["serve", "--db", db, "--listen", "127.0.0.1:0"], log)
+        kill_after(p, rnd.uniform(0, first_write_s * 1.5))
+        rows = query(db, "SELECT rule, code, api, started_ms FROM alerts"
+                     " WHERE state != 'resolved'")
+        if i % 2 == 0:
+            seen.add(len(rows) > 0)
+        # Whatever was written is an episode the clean run has too.
+        assert {(r, c, a, rfc3339(ms)) for r, c, a, ms in rows} <= \
+            episodes, rows
+        p = spawn(["alerts", "--db", db, "--json"], log)
+        kill_after(p, rnd.uniform(0, 0.2))
+    # The kills fell both before and after the state was written.
+    assert seen == {False, True}, seen
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert query(db, "SELECT rule, code, api, count(*) FROM alerts"
+                 " WHERE state != 'resolved' GROUP BY 1, 2, 3"
+                 " HAVING count(*) > 1") == []
+
+    d = make_daemon(db)
+    wait_for(lambda: active_alerts(d.client) == want, 30,
+             "the same alerts as the uninterrupted run")
+    assert query(db, "SELECT rule, code, api, count(*) FROM alerts"
+                 " WHERE state != 'resolved' GROUP BY 1, 2, 3"
+                 " HAVING count(*) > 1") == []
+    # Alerting goes on: a code no catalog knows, stored now, fires.
+    msg = "Something new."
+    body = encode_error(400, "Kill.NewCode", msg, "KILL-NEW-0001")
+    fresh = tmp_path / "fresh.pb"
+    fresh.write_bytes(varint(len(body)) + body)
+    assert kmswatch("ingest", "--db", db, fresh).rc == 0
+    wait_for(lambda: any(a[0] == "new-code" and a[1] == "Kill.NewCode"
+                         for a in active_alerts(d.client)), 30,
+             "a new-code alert after the restarts")
+    d.assert_stops_cleanly()
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
