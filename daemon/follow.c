@@ -537,6 +537,18 @@ full_waiting(struct follow *fw)
 }
 
 /*
+ * After a pass that was due to retry and failed nowhere: when no file had
+ * anything to write, only the free space can say the pause is over.
+ */
+static void
+full_recheck(struct follow *fw)
+{
+	if (fw->full_since_ms != 0 && !full_waiting(fw) &&
+	    !store_disk_full(fw->st))
+		write_succeeded(fw);
+}
+
+/*
  * After a failed step the position in memory may be ahead of what was
  * committed: take the stored one back.
  */
@@ -694,18 +706,15 @@ run_pushes(struct follow *fw)
 			    job->buf, job->len, now_ms(), job->tally,
 			    &job->cause);
 		/*
-		 * Pushes are tried even while paused, as space may be back.
-		 * A small one can fit in the WAL's already allocated tail
-		 * when a followed file's batch does not, so with files
-		 * followed it is their retry that says when ingestion has
-		 * resumed; otherwise the state would flap.  A failure other
+		 * Pushes are tried even while paused, as space may be back,
+		 * but one that succeeds does not end the pause: a small one
+		 * can fit in the WAL's already allocated tail when a file's
+		 * batch does not, and the state would flap.  A failure other
 		 * than a full disk is the API's to log.
 		 */
-		if (job->rc == 0) {
-			if (fw->nfiles == 0)
-				write_succeeded(fw);
+		if (job->rc == 0)
 			tally_add(fw, job->tally);
-		} else if (store_disk_full(fw->st))
+		else if (store_disk_full(fw->st))
 			full_pause(fw, job->source, job->cause);
 
 		pthread_mutex_lock(&fw->lock);
@@ -817,6 +826,7 @@ follow_main(void *arg)
 			tracked_step(fw, fw->files[i]);
 			run_pushes(fw);
 		}
+		full_recheck(fw);
 		run_retention(fw);
 		if (!fw->stop)
 			wait_for_change(fw);
