@@ -5,6 +5,8 @@
 #   make run      deps + build, then serve on 127.0.0.1:8080
 #   make test     deps + build, then every unit, browser and black-box test
 #   make bench    ingest and lookup figures (see bench/)
+#   make soak     minutes of mixed load (SOAK_SECONDS, default 300); not
+#                 part of make test
 #
 # CI=true (as .ci/run sets it) turns warnings into errors.
 
@@ -36,7 +38,7 @@ OBJS    := $(SRCS:%.c=build/obj/%.o) $(GENOBJS)
 LIBOBJS := $(LIBSRCS:%.c=build/obj/%.o) $(GENOBJS)
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 
-.PHONY: all deps run test unit browser blackbox bench clean
+.PHONY: all deps run test unit browser blackbox bench soak soak-deps clean
 
 all: build/kmswatch
 
@@ -125,6 +127,15 @@ test: deps
 bench: deps
 	$(MAKE) build/kmswatch
 	/usr/bin/python3 bench/bench.py
+
+# wrk drives the soak's HTTP load; only this target needs it.
+soak-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="wrk"
+
+soak: deps soak-deps
+	$(MAKE) build/kmswatch
+	/usr/bin/python3 bench/soak.py \
+	    $(if $(SOAK_SECONDS),--seconds $(SOAK_SECONDS))
 
 clean:
 	rm -rf build

@@ -7,7 +7,8 @@
  *	{"error":{"code":"bad_parameter","message":"parameter \"limit\" ..."}}
  *
  * with code one of bad_parameter (400), not_found (404),
- * method_not_allowed (405) and internal (500).  The endpoints:
+ * method_not_allowed (405), internal (500) and timeout (503, a query that
+ * ran past the per-request limit).  The endpoints:
  *
  *	GET /healthz			totals and schema version
  *	GET /api/v1/requests/{id}	one record by RequestId
@@ -48,10 +49,23 @@
 #include "store.h"
 #include "timefmt.h"
 
+/*
+ * Connections.  libmicrohttpd accepts up to API_CONNECTIONS_MAX and drops
+ * the ones past it at once, so clients that connect and then say nothing
+ * (or half a request line, slowly) could hold every slot until their idle
+ * timeout and lock real callers out.  API_PER_IP_MAX caps what one
+ * address may hold, so that one such client leaves room for the others;
+ * the idle timeout closes what it does hold.  A browser opens about six
+ * connections to a host, so the cap leaves a proxy in front plenty.  The
+ * worker threads never wait on a silent client: libmicrohttpd reads with
+ * epoll, and a request reaches a thread only once it is complete.
+ */
 #define API_THREADS_DEFAULT	2
 #define API_CONNECTIONS_MAX	256
+#define API_PER_IP_MAX		64
 #define API_TIMEOUT_S		10
 #define API_MEMORY_LIMIT	(32 * 1024)	/* bytes per connection */
+#define API_QUERY_RETRY_S	5	/* Retry-After of a timed-out query */
 
 #define API_FILTER_MAX		128	/* bytes of a code or api filter */
 #define API_LIMIT_DEFAULT	100
@@ -81,6 +95,9 @@ struct api {
 	struct store		**idle;
 	size_t			 nreaders;
 	size_t			 nidle;
+	/* Per reader: when its query must stop (monotonic ms). */
+	int64_t			*deadlines;
+	int64_t			 query_timeout_ms;
 
 	struct follow		*writer;	/* for pushes; may be NULL */
 	int			 push_enabled;
@@ -239,12 +256,39 @@ api_fail(struct api_req *r, unsigned status, const char *code,
 	return (-1);
 }
 
-/* A store query failed: the operator gets the cause, the client not. */
+static int64_t
+api_mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * A store query failed: the operator gets the cause, the client not.  A
+ * query stopped by the request's time limit is the client's to retry, a
+ * 503; anything else is a 500.
+ */
 int
 api_fail_store(struct api_req *r, const char *query, char *cause)
 {
 	char	path[API_QUOTE_LEN];
+	int64_t	took = api_mono_ms() - ((int64_t)r->start.tv_sec * 1000 +
+		    r->start.tv_nsec / 1000000);
 
+	if (took >= r->api->query_timeout_ms) {
+		log_msg(LOG_WARNING, "api: query stopped at its time limit "
+		    "query=%s peer=%s path=%s took_ms=%lld limit_ms=%lld",
+		    query, api_peer(r), api_quote(r->url, path),
+		    (long long)took, (long long)r->api->query_timeout_ms);
+		free(cause);
+		r->retry_after = API_QUERY_RETRY_S;
+		return (api_fail(r, MHD_HTTP_SERVICE_UNAVAILABLE, "timeout",
+		    "the %s query ran past the %lld ms limit; narrow it "
+		    "(a shorter range, a code) or retry", query,
+		    (long long)r->api->query_timeout_ms));
+	}
 	log_msg(LOG_ERROR, "api: store query failed query=%s peer=%s "
 	    "path=%s cause=%s", query, api_peer(r), api_quote(r->url, path),
 	    cause != NULL ? cause : "unknown");
@@ -1027,9 +1071,24 @@ api_route_find(const char *url, const char *method, const char **allow)
 	return (NULL);
 }
 
-/* Takes an idle reader, waiting while every one is busy. */
+/* The slot of st's deadline. */
+static int64_t *
+api_reader_deadline(struct api *api, struct store *st)
+{
+	size_t	i;
+
+	for (i = 0; api->readers[i] != st; i++)
+		;
+	return (&api->deadlines[i]);
+}
+
+/*
+ * Takes an idle reader, waiting while every one is busy, and arms its
+ * time limit from the request's start, so that time spent waiting for a
+ * reader counts too.
+ */
 static struct store *
-api_reader_acquire(struct api *api)
+api_reader_acquire(struct api *api, const struct api_req *r)
 {
 	struct store	*st;
 
@@ -1038,12 +1097,22 @@ api_reader_acquire(struct api *api)
 		pthread_cond_wait(&api->idle_cond, &api->lock);
 	st = api->idle[--api->nidle];
 	pthread_mutex_unlock(&api->lock);
+	*api_reader_deadline(api, st) = (int64_t)r->start.tv_sec * 1000 +
+	    r->start.tv_nsec / 1000000 + api->query_timeout_ms;
 	return (st);
+}
+
+/* SQLite's progress handler: nonzero stops the query. */
+static int
+api_query_expired(void *arg)
+{
+	return (api_mono_ms() >= *(const int64_t *)arg);
 }
 
 static void
 api_reader_release(struct api *api, struct store *st)
 {
+	*api_reader_deadline(api, st) = INT64_MAX;
 	pthread_mutex_lock(&api->lock);
 	api->idle[api->nidle++] = st;
 	pthread_cond_signal(&api->idle_cond);
@@ -1113,7 +1182,7 @@ api_dispatch(struct api_req *r)
 		return;
 
 	if (rt->reads_store)
-		st = api_reader_acquire(r->api);
+		st = api_reader_acquire(r->api, r);
 	rt->fn(r, st, r->url + strlen(rt->path));
 	if (st != NULL)
 		api_reader_release(r->api, st);
@@ -1179,6 +1248,13 @@ api_send(struct api_req *r)
 	if (r->www_auth)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer");
+	if (r->retry_after > 0) {
+		char	secs[16];
+
+		snprintf(secs, sizeof secs, "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    secs);
+	}
 	ret = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return (ret);
@@ -1508,7 +1584,9 @@ api_readers_open(struct api *api, const char *db_path, unsigned n,
 
 	api->readers = calloc(n, sizeof *api->readers);
 	api->idle = calloc(n, sizeof *api->idle);
-	if (api->readers == NULL || api->idle == NULL) {
+	api->deadlines = calloc(n, sizeof *api->deadlines);
+	if (api->readers == NULL || api->idle == NULL ||
+	    api->deadlines == NULL) {
 		api_cause(cause, "out of memory");
 		return (-1);
 	}
@@ -1521,6 +1599,9 @@ api_readers_open(struct api *api, const char *db_path, unsigned n,
 			free(why);
 			return (-1);
 		}
+		api->deadlines[api->nreaders] = INT64_MAX;
+		store_watch(api->readers[api->nreaders], api_query_expired,
+		    &api->deadlines[api->nreaders]);
 		api->idle[api->nidle++] = api->readers[api->nreaders];
 	}
 	return (0);
@@ -1561,6 +1642,7 @@ api_listen(struct api *api, struct sockaddr_storage *ss, unsigned threads,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
 	    MHD_OPTION_ARRAY, pool,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONNECTIONS_MAX,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)API_PER_IP_MAX,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_MEMORY_LIMIT,
 	    MHD_OPTION_UNESCAPE_CALLBACK, api_unescape, NULL,
@@ -1594,6 +1676,7 @@ api_free(struct api *api)
 	}
 	free(api->readers);
 	free(api->idle);
+	free(api->deadlines);
 	free(api->token);
 	free(api->tls_cert);
 	free(api->tls_key);
@@ -1650,6 +1733,8 @@ api_start(const struct api_config *cfg, struct api **out, char **cause)
 	if (api_secrets(api, cfg, cause) != 0)
 		goto fail;
 	api->push_enabled = cfg->push_enabled;
+	api->query_timeout_ms = cfg->query_timeout_ms > 0 ?
+	    cfg->query_timeout_ms : API_QUERY_TIMEOUT_MS;
 	api->push_max_body = cfg->push_max_body > 0 ?
 	    (size_t)cfg->push_max_body : API_BODY_MAX;
 	api_format_addr((struct sockaddr *)&ss, api->listen,

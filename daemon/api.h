@@ -16,6 +16,9 @@ struct follow;
 
 struct api;
 
+/* How long one request's queries may run, unless configured. */
+#define API_QUERY_TIMEOUT_MS	5000
+
 struct api_config {
 	const char *host;		/* address to bind, e.g. "127.0.0.1" */
 	uint16_t port;			/* 0 picks a free port */
@@ -29,6 +32,7 @@ struct api_config {
 	const char *tls_key;
 	struct alerts *alerts;		/* the alert engine, or NULL */
 	struct deliver *deliver;	/* alert delivery, or NULL */
+	int64_t query_timeout_ms;	/* per request; 0 means the default */
 };
 
 /*

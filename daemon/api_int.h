@@ -61,6 +61,7 @@ struct api_req {
 	const char		*text_type;
 	const char		*allow;		/* Allow header, for a 405 */
 	int			 www_auth;	/* a 401: say how to log in */
+	unsigned		 retry_after;	/* seconds, or 0: no header */
 	char			 peer[64];
 };
 

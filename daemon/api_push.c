@@ -24,6 +24,7 @@
 #define LOOKUP_IDS_MAX		100	/* RequestIds in one lookup */
 #define LOOKUP_CONTEXT_MAX	20	/* records of context per id */
 #define LOOKUP_CONTEXT_MS	(5 * MINUTE_MS)
+#define PUSH_FULL_RETRY_S	5	/* Retry-After while the disk is full */
 
 /*
  * Content types a push may carry, and the format each means ("" when the
@@ -58,6 +59,15 @@ static int
 push_answer(struct api_req *r, int rc, char *cause,
     struct ingest_tally *tally)
 {
+	if (rc == -1 && follow_full(api_writer(r->api))) {
+		/* The writer logged the pause once; no line per push. */
+		ingest_tally_clear(tally);
+		free(cause);
+		r->retry_after = PUSH_FULL_RETRY_S;
+		return (api_fail(r, MHD_HTTP_INSUFFICIENT_STORAGE, "disk_full",
+		    "the database's disk is full; nothing of this push was "
+		    "stored; retry after %d s", PUSH_FULL_RETRY_S));
+	}
 	if (rc == -1) {
 		ingest_tally_clear(tally);
 		return (api_fail_store(r, "ingest", cause));

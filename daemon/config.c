@@ -107,7 +107,9 @@ config_parse_duration(const char *s, int64_t *ms)
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || end == s || v < 0)
 		return -1;
-	if (strcmp(end, "d") == 0)
+	if (strcmp(end, "ms") == 0)
+		unit = 1;
+	else if (strcmp(end, "d") == 0)
 		unit = 86400 * 1000LL;
 	else if (strcmp(end, "h") == 0)
 		unit = 3600 * 1000LL;
@@ -232,6 +234,10 @@ typed_key(struct load_ctx *c, const char *section, const char *key,
 	else if (strcmp(section, "push") == 0 && strcmp(key, "max_body") == 0)
 		rc = config_parse_size(value, &cfg->push_max_body) == 0;
 	else if (strcmp(section, "server") == 0 &&
+	    strcmp(key, "query_timeout") == 0)
+		rc = config_parse_duration(value,
+		    &cfg->query_timeout_ms) == 0;
+	else if (strcmp(section, "server") == 0 &&
 	    strcmp(key, "mask_access_keys") == 0)
 		rc = parse_bool(value, &cfg->mask_output) == 0;
 	else if (strcmp(section, "storage") == 0 &&
@@ -241,8 +247,8 @@ typed_key(struct load_ctx *c, const char *section, const char *key,
 		return -1;
 	if (rc == 0)
 		set_cause(&c->error, "[%s] %s: \"%s\" is not a valid value "
-		    "(durations: 30d, 12h, 90m, 45s; sizes: 64M; booleans: "
-		    "true, false)", section, key, value);
+		    "(durations: 30d, 12h, 90m, 45s, 250ms; sizes: 64M; "
+		    "booleans: true, false)", section, key, value);
 	return rc;
 }
 

@@ -41,6 +41,7 @@ struct config {
 	int64_t rollup_retention_ms;
 	int push_enabled;
 	int64_t push_max_body;		/* bytes */
+	int64_t query_timeout_ms;	/* per API request; 0: the default */
 	struct follow_source *sources;
 	size_t nsources;
 };
@@ -79,7 +80,7 @@ void config_free(struct config *cfg);
 int config_parse_listen(const char *listen, char **host, uint16_t *port,
     char **cause);
 
-/* "30d", "12h", "90m", "45s" or plain seconds, into ms; -1 if not. */
+/* "30d", "12h", "90m", "45s", "250ms" or plain seconds, into ms; -1. */
 int config_parse_duration(const char *s, int64_t *ms);
 
 /* "64M", "512K", "1G" (powers of 1024) or plain bytes; -1 if not. */

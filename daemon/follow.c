@@ -16,6 +16,12 @@
  * (still open) is read to its end first, then the new one from its start;
  * a file that shrank (copytruncate) is read again from its start.
  *
+ * A full disk pauses ingestion rather than failing it: the failed batch is
+ * rolled back with its position, one line says so, and the files are
+ * tried again after a back-off of 1 s doubling to 5 s; the first write
+ * that succeeds resumes, and says so.  Re-reading from the committed
+ * position loses nothing and stores nothing twice.
+ *
  * Known limit: gzip-compressed files are not followed as they grow; a .gz
  * file is read whole once its size has stopped changing for a poll.
  */
@@ -46,6 +52,8 @@
 #define FOLLOW_DETECT_MIN	64		/* bytes needed to detect */
 #define FOLLOW_RETENTION_MS	60000		/* retention runs this often */
 #define FOLLOW_EXPIRE_BATCH	5000
+#define FOLLOW_FULL_WAIT_MIN	1000		/* ms, first retry when full */
+#define FOLLOW_FULL_WAIT_MAX	5000		/* ms, back-off ceiling */
 
 /* One file being followed. */
 struct tracked {
@@ -94,6 +102,10 @@ struct follow {
 	size_t nfiles;
 	struct follow_stats stats;
 	int64_t next_retention_ms;
+	int64_t full_since_ms;		/* 0 unless paused: the disk is full */
+	int64_t full_retry_ms;		/* files wait until then */
+	int64_t full_wait_ms;		/* the back-off now */
+	atomic_int full;		/* full_since_ms != 0, for the API */
 	uint8_t *buf;
 	size_t buf_cap;
 };
@@ -472,6 +484,71 @@ log_rejects(const char *path, const struct ingest_tally *tl)
 }
 
 /*
+ * A write failed for want of disk space: ingestion pauses.  The first
+ * failure logs one line; later ones only push the next try further off.
+ */
+static void
+full_pause(struct follow *fw, const char *path, const char *cause)
+{
+	int64_t now = now_ms();
+
+	if (fw->full_since_ms == 0) {
+		log_msg(LOG_WARNING, "follow: disk full; ingestion paused "
+		    "path=%s db=%s cause=\"%s\" retry_ms=%d", path,
+		    fw->cfg.db_path, cause != NULL ? cause : "unknown",
+		    FOLLOW_FULL_WAIT_MIN);
+		fw->full_since_ms = now;
+		fw->full_wait_ms = FOLLOW_FULL_WAIT_MIN;
+		atomic_store(&fw->full, 1);
+	} else if ((fw->full_wait_ms *= 2) > FOLLOW_FULL_WAIT_MAX)
+		fw->full_wait_ms = FOLLOW_FULL_WAIT_MAX;
+	fw->full_retry_ms = now + fw->full_wait_ms;
+}
+
+/* A write of a followed file failed: pause when full, else log it. */
+static void
+write_failed(struct follow *fw, const char *path, const char *cause)
+{
+	if (store_disk_full(fw->st))
+		full_pause(fw, path, cause);
+	else
+		log_msg(LOG_ERROR, "follow: cannot store path=%s: %s", path,
+		    cause != NULL ? cause : "out of memory");
+}
+
+/* A write went through: if ingestion was paused, it has resumed. */
+static void
+write_succeeded(struct follow *fw)
+{
+	if (fw->full_since_ms == 0)
+		return;
+	log_msg(LOG_INFO, "follow: disk space back; ingestion resumed db=%s "
+	    "paused_ms=%lld", fw->cfg.db_path,
+	    (long long)(now_ms() - fw->full_since_ms));
+	fw->full_since_ms = 0;
+	atomic_store(&fw->full, 0);
+}
+
+/* 1 while files must wait for the next try at a full disk. */
+static int
+full_waiting(struct follow *fw)
+{
+	return fw->full_since_ms != 0 && now_ms() < fw->full_retry_ms;
+}
+
+/*
+ * After a pass that was due to retry and failed nowhere: when no file had
+ * anything to write, only the free space can say the pause is over.
+ */
+static void
+full_recheck(struct follow *fw)
+{
+	if (fw->full_since_ms != 0 && !full_waiting(fw) &&
+	    !store_disk_full(fw->st))
+		write_succeeded(fw);
+}
+
+/*
  * After a failed step the position in memory may be ahead of what was
  * committed: take the stored one back.
  */
@@ -508,13 +585,13 @@ tracked_read(struct follow *fw, struct tracked *t, off_t size, int final)
 		if (ingest_chunk(fw->st, t->path, t->fmt, fw->buf, (size_t)n,
 		    (uint64_t)t->pos.done, final && (size_t)n < want, &t->pos,
 		    now_ms(), &tl, &consumed, &cause) == -1) {
-			log_msg(LOG_ERROR, "follow: cannot store path=%s: %s",
-			    t->path, cause != NULL ? cause : "out of memory");
+			write_failed(fw, t->path, cause);
 			free(cause);
 			ingest_tally_clear(&tl);
 			position_reload(fw, t);
 			return;
 		}
+		write_succeeded(fw);
 		tally_add(fw, &tl);
 		log_rejects(t->path, &tl);
 		ingest_tally_clear(&tl);
@@ -540,10 +617,10 @@ tracked_read_gz(struct follow *fw, struct tracked *t, off_t size)
 	memset(&tl, 0, sizeof tl);
 	if (ingest_file(fw->st, t->path, NULL, t->src->fmt, now_ms(), &tl,
 	    &cause) == -1) {
-		log_msg(LOG_ERROR, "follow: cannot store path=%s: %s",
-		    t->path, cause != NULL ? cause : "out of memory");
+		write_failed(fw, t->path, cause);
 		free(cause);
 	} else {
+		write_succeeded(fw);
 		tally_add(fw, &tl);
 		log_rejects(t->path, &tl);
 		t->pos.done = (int64_t)size;
@@ -580,6 +657,8 @@ tracked_step(struct follow *fw, struct tracked *t)
 {
 	struct stat sb;
 
+	if (full_waiting(fw))
+		return;
 	if (t->fd != -1 && (stat(t->path, &sb) == -1 || sb.st_ino != t->ino ||
 	    sb.st_dev != t->dev))
 		tracked_rotated(fw, t);
@@ -626,8 +705,17 @@ run_pushes(struct follow *fw)
 			job->rc = ingest_buffer(fw->st, job->source, job->fmt,
 			    job->buf, job->len, now_ms(), job->tally,
 			    &job->cause);
+		/*
+		 * Pushes are tried even while paused, as space may be back,
+		 * but one that succeeds does not end the pause: a small one
+		 * can fit in the WAL's already allocated tail when a file's
+		 * batch does not, and the state would flap.  A failure other
+		 * than a full disk is the API's to log.
+		 */
 		if (job->rc == 0)
 			tally_add(fw, job->tally);
+		else if (store_disk_full(fw->st))
+			full_pause(fw, job->source, job->cause);
 
 		pthread_mutex_lock(&fw->lock);
 		job->done = 1;
@@ -738,6 +826,7 @@ follow_main(void *arg)
 			tracked_step(fw, fw->files[i]);
 			run_pushes(fw);
 		}
+		full_recheck(fw);
 		run_retention(fw);
 		if (!fw->stop)
 			wait_for_change(fw);
@@ -885,6 +974,12 @@ follow_push_record(struct follow *fw, const char *source,
 	    tally, 0, NULL, 0, NULL };
 
 	return push_wait(fw, &job, cause);
+}
+
+int
+follow_full(struct follow *fw)
+{
+	return atomic_load(&fw->full);
 }
 
 void

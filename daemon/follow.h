@@ -71,6 +71,12 @@ int follow_push_record(struct follow *fw, const char *source,
     const struct record *rec, const struct reject *rej,
     struct ingest_tally *tally, char **cause);
 
+/*
+ * 1 while ingestion is paused because the database's disk is full: from
+ * a write that failed for want of space until one succeeds.  Any thread.
+ */
+int follow_full(struct follow *fw);
+
 void follow_get_stats(struct follow *fw, struct follow_stats *stats);
 
 /* Stops the thread after the batch in hand and closes the writer. */

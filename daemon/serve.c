@@ -247,7 +247,7 @@ start(const struct serve_opts *o, const struct config *cfg,
 	struct follow_config fc = { cfg->db, cfg->sources, cfg->nsources,
 	    cfg->retention_ms, cfg->rollup_retention_ms };
 	struct api_config ac = { host, port, cfg->db, 0, NULL, 0, 0,
-	    sc->token, sc->cert, sc->key, NULL, NULL };
+	    sc->token, sc->cert, sc->key, NULL, NULL, 0 };
 	struct follow **fw = &p->fw;
 	struct api **api = &p->api;
 	struct timespec t0;
@@ -286,6 +286,7 @@ start(const struct serve_opts *o, const struct config *cfg,
 	ac.writer = *fw;
 	ac.push_enabled = cfg->push_enabled;
 	ac.push_max_body = cfg->push_max_body;
+	ac.query_timeout_ms = cfg->query_timeout_ms;
 	if (api_start(&ac, api, &cause) == -1) {
 		log_msg(LOG_ERROR, "serve: cannot start the API listen=%s: %s",
 		    cfg->listen, cause != NULL ? cause : "out of memory");

@@ -1729,3 +1729,41 @@ store_first_minute(struct store *st, int64_t *minute, char **cause)
 	*minute = errors < responses ? errors : responses;
 	return 0;
 }
+
+/*
+ * Fault handling, kept together at the end of the file.  Neither function
+ * changes what the store does; they let the writer tell a full disk from
+ * other failures, and let a reader's owner bound how long a query runs.
+ */
+#include <sys/statvfs.h>
+
+/* Free bytes below which the database's file system counts as full. */
+#define STORE_FULL_MARGIN	(1 << 20)
+/* Virtual machine steps between two calls of a query's deadline check. */
+#define STORE_WATCH_STEPS	10000
+
+int
+store_disk_full(struct store *st)
+{
+	const char *path = sqlite3_db_filename(st->db, "main");
+	struct statvfs sv;
+
+	/*
+	 * The failed statement's SQLITE_FULL is gone by now when the batch
+	 * was rolled back (ROLLBACK resets the error code), so the free
+	 * space is asked as well: a write that ran out of room leaves the
+	 * WAL grown into whatever was left.
+	 */
+	if ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_FULL)
+		return 1;
+	if (path == NULL || path[0] == '\0' || statvfs(path, &sv) == -1)
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize < STORE_FULL_MARGIN;
+}
+
+void
+store_watch(struct store *st, int (*expired)(void *), void *arg)
+{
+	sqlite3_progress_handler(st->db, expired != NULL ?
+	    STORE_WATCH_STEPS : 0, expired, arg);
+}

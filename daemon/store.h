@@ -230,4 +230,20 @@ struct store_totals {
 };
 int store_totals(struct store *st, struct store_totals *t, char **cause);
 
+/*
+ * 1 when the last write most likely failed for want of disk space: its
+ * result was SQLITE_FULL, or the file system holding the database has
+ * less than a MiB free.  Ask right after a failed write; the answer says
+ * nothing about other failures.  Writer handle, writer's thread.
+ */
+int store_disk_full(struct store *st);
+
+/*
+ * Calls expired(arg) every few thousand steps of each query on st; when
+ * it returns nonzero the query stops and its function fails (-1, cause
+ * "interrupted").  expired NULL removes the check.  Reader handles; the
+ * thread using st calls it.
+ */
+void store_watch(struct store *st, int (*expired)(void *), void *arg);
+
 #endif
