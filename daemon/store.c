@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/statvfs.h>
 
 #include <sqlite3.h>
 
@@ -1735,7 +1736,6 @@ store_first_minute(struct store *st, int64_t *minute, char **cause)
  * changes what the store does; they let the writer tell a full disk from
  * other failures, and let a reader's owner bound how long a query runs.
  */
-#include <sys/statvfs.h>
 
 /* Free bytes below which the database's file system counts as full. */
 #define STORE_FULL_MARGIN	(1 << 20)
