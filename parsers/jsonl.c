@@ -16,8 +16,12 @@
  * plays in http.c: the record's status, with StatusCode as body_status
  * when they disagree).
  *
- * This module owns the line loop and the reading of one object.  Jansson
- * parses each line on its own, so memory is bounded by the longest line.
+ * This module owns the line loop and the reading of one object.  Each
+ * line is parsed on its own, so memory is bounded by the longest line:
+ * first by jsonscan.c, which reads the common flat object without
+ * building a tree, and when it declines by Jansson, whose errors give
+ * every reject its reason.  Both fill the same struct jsonscan_value per
+ * member, and object_read() alone turns those into a record.
  *
  * Deliberate deviations:
  * - Blank lines (whitespace only) are skipped, a line may end in CRLF,
