@@ -16,8 +16,12 @@
  * plays in http.c: the record's status, with StatusCode as body_status
  * when they disagree).
  *
- * This module owns the line loop and the reading of one object.  Jansson
- * parses each line on its own, so memory is bounded by the longest line.
+ * This module owns the line loop and the reading of one object.  Each
+ * line is parsed on its own, so memory is bounded by the longest line:
+ * first by jsonscan.c, which reads the common flat object without
+ * building a tree, and when it declines by Jansson, whose errors give
+ * every reject its reason.  Both fill the same struct jsonscan_value per
+ * member, and object_read() alone turns those into a record.
  *
  * Deliberate deviations:
  * - Blank lines (whitespace only) are skipped, a line may end in CRLF,
@@ -40,6 +44,7 @@
 #include <jansson.h>
 
 #include "jsonl.h"
+#include "jsonscan.h"
 #include "pb.h"
 #include "text.h"
 #include "timefmt.h"
@@ -60,6 +65,7 @@ struct jsonl_parser {
 	uint64_t base;
 	const struct record_sink *sink;
 	struct pb_scratch *scratch;	/* pb strings, reused */
+	struct jsonscan scan;		/* the fast path's strings, reused */
 	size_t at;			/* the current line's start */
 	size_t lineno;			/* its number, from 1 */
 	char detail[JSONL_DETAIL_MAX];
@@ -89,13 +95,45 @@ line_reject(struct jsonl_parser *jp, enum reject_reason why,
 	    STEP_DONE;
 }
 
-/* The member called name, or else the one called alt. */
-static json_t *
-member_get(const json_t *o, const char *name, const char *alt)
-{
-	json_t *v = json_object_get(o, name);
+/*
+ * The members this module reads, by index; key_names spells them.  The
+ * snake_case spelling of an Error member follows its camel-case one.
+ */
+enum key {
+	KEY_BODY,
+	KEY_CODE, KEY_CODE_SNAKE,
+	KEY_MESSAGE, KEY_MESSAGE_SNAKE,
+	KEY_ID, KEY_ID_SNAKE,
+	KEY_STATUS_CODE, KEY_STATUS_CODE_SNAKE,
+	KEY_STATUS,
+	KEY_TIME,
+	KEY_API,
+	KEY_COUNT,
+	KEY_NONE = KEY_COUNT	/* no alternative spelling */
+};
 
-	return v != NULL || alt == NULL ? v : json_object_get(o, alt);
+static const char *const key_names[KEY_COUNT] = {
+	"body",
+	"ErrorCode", "error_code",
+	"ErrorMessage", "error_message",
+	"RequestId", "request_id",
+	"StatusCode", "status_code",
+	"status",
+	"time",
+	"api",
+};
+
+/*
+ * The member k, or else the one spelt alt.  A null member counts as
+ * present, as json_object_get() finds it: {"ErrorCode":null,
+ * "error_code":"A"} has no code.
+ */
+static const struct jsonscan_value *
+member_get(const struct jsonscan_value *vals, enum key k, enum key alt)
+{
+	if (vals[k].kind != JSONSCAN_ABSENT || alt == KEY_NONE)
+		return &vals[k];
+	return &vals[alt];
 }
 
 /*
@@ -103,17 +141,17 @@ member_get(const json_t *o, const char *name, const char *alt)
  * Returns -1 for any other type.
  */
 static int
-string_read(const json_t *o, const char *name, const char *alt,
+string_read(const struct jsonscan_value *vals, enum key k, enum key alt,
     const char **s)
 {
-	const json_t *v = member_get(o, name, alt);
+	const struct jsonscan_value *v = member_get(vals, k, alt);
 
 	*s = "";
-	if (v == NULL || json_is_null(v))
+	if (v->kind == JSONSCAN_ABSENT || v->kind == JSONSCAN_NULL)
 		return 0;
-	if (!json_is_string(v))
+	if (v->kind != JSONSCAN_STRING)
 		return -1;
-	*s = json_string_value(v);
+	*s = v->s;
 	return 0;
 }
 
@@ -122,24 +160,22 @@ string_read(const json_t *o, const char *name, const char *alt,
  * allowed, a string of them.  *n is 0 when absent or null.
  */
 static int
-int_read(const json_t *o, const char *name, const char *alt, int digits,
-    json_int_t lo, json_int_t hi, int *n)
+int_read(const struct jsonscan_value *vals, enum key k, enum key alt,
+    int digits, long long lo, long long hi, int *n)
 {
-	const json_t *v = member_get(o, name, alt);
-	const char *s;
-	json_int_t x = 0;
+	const struct jsonscan_value *v = member_get(vals, k, alt);
+	long long x = 0;
 
 	*n = 0;
-	if (v == NULL || json_is_null(v))
+	if (v->kind == JSONSCAN_ABSENT || v->kind == JSONSCAN_NULL)
 		return 0;
-	if (json_is_integer(v))
-		x = json_integer_value(v);
-	else if (digits && json_is_string(v)) {
-		s = json_string_value(v);
-		if (*s == '\0' || strlen(s) > 10 ||
-		    strspn(s, "0123456789") != strlen(s))
+	if (v->kind == JSONSCAN_INTEGER)
+		x = v->i;
+	else if (digits && v->kind == JSONSCAN_STRING) {
+		if (v->len == 0 || v->len > 10 ||
+		    strspn(v->s, "0123456789") != v->len)
 			return -1;
-		x = strtoll(s, NULL, 10);
+		x = strtoll(v->s, NULL, 10);
 	} else
 		return -1;
 	if (x < lo || x > hi)
@@ -150,57 +186,55 @@ int_read(const json_t *o, const char *name, const char *alt, int digits,
 
 /* "time": RFC 3339, or unix seconds or ms as a number; else unknown. */
 static int64_t
-time_read(const json_t *o)
+time_read(const struct jsonscan_value *vals)
 {
-	const json_t *v = json_object_get(o, "time");
+	const struct jsonscan_value *v = &vals[KEY_TIME];
 	double x;
 	int64_t ms;
 
-	if (json_is_string(v))
-		return timefmt_parse(json_string_value(v), &ms) == 0 ? ms :
+	if (v->kind == JSONSCAN_STRING)
+		return timefmt_parse(v->s, &ms) == 0 ? ms :
 		    RECORD_TIME_UNKNOWN;
-	if (!json_is_number(v))
+	if (v->kind != JSONSCAN_INTEGER && v->kind != JSONSCAN_REAL)
 		return RECORD_TIME_UNKNOWN;
 
 	/* Past year 9999 in ms is about 2.5e14; refuse before converting. */
-	x = json_number_value(v);
+	x = v->kind == JSONSCAN_INTEGER ? (double)v->i : v->r;
 	if (!(x >= 0 && x < 1e15))
 		return RECORD_TIME_UNKNOWN;
-	if (json_is_integer(v))
-		return x > JSONL_MS_FROM ? (int64_t)json_integer_value(v) :
-		    (int64_t)json_integer_value(v) * 1000;
+	if (v->kind == JSONSCAN_INTEGER)
+		return x > JSONL_MS_FROM ? (int64_t)v->i : (int64_t)v->i * 1000;
 	return x > JSONL_MS_FROM ? (int64_t)x : (int64_t)(x * 1000);
 }
 
 /* "api", when it is a plausible name. */
 static const char *
-api_read(const json_t *o)
+api_read(const struct jsonscan_value *vals)
 {
-	const json_t *v = json_object_get(o, "api");
-	const char *s;
+	const struct jsonscan_value *v = &vals[KEY_API];
 
-	if (!json_is_string(v))
+	if (v->kind != JSONSCAN_STRING)
 		return NULL;
-	s = json_string_value(v);
-	return s[0] != '\0' && strlen(s) < JSONL_API_MAX ? s : NULL;
+	return v->len > 0 && v->len < JSONL_API_MAX ? v->s : NULL;
 }
 
 /* The Error spelt out as members, in either spelling. */
 static int
-fields_read(struct jsonl_parser *jp, const json_t *o, struct record *rec)
+fields_read(struct jsonl_parser *jp, const struct jsonscan_value *vals,
+    struct record *rec)
 {
-	if (string_read(o, "ErrorCode", "error_code", &rec->code) != 0)
+	if (string_read(vals, KEY_CODE, KEY_CODE_SNAKE, &rec->code) != 0)
 		return line_reject(jp, REJECT_BAD_JSON,
 		    "ErrorCode is not a string", "");
-	if (string_read(o, "ErrorMessage", "error_message",
+	if (string_read(vals, KEY_MESSAGE, KEY_MESSAGE_SNAKE,
 	    &rec->message) != 0)
 		return line_reject(jp, REJECT_BAD_JSON,
 		    "ErrorMessage is not a string", "");
-	if (string_read(o, "RequestId", "request_id", &rec->request_id) != 0)
+	if (string_read(vals, KEY_ID, KEY_ID_SNAKE, &rec->request_id) != 0)
 		return line_reject(jp, REJECT_BAD_JSON,
 		    "RequestId is not a string", "");
-	if (int_read(o, "StatusCode", "status_code", 1, INT32_MIN, INT32_MAX,
-	    &rec->status) != 0)
+	if (int_read(vals, KEY_STATUS_CODE, KEY_STATUS_CODE_SNAKE, 1,
+	    INT32_MIN, INT32_MAX, &rec->status) != 0)
 		return line_reject(jp, REJECT_BAD_JSON,
 		    "StatusCode is not an int32", "");
 	if (rec->code[0] == '\0')
@@ -210,21 +244,20 @@ fields_read(struct jsonl_parser *jp, const json_t *o, struct record *rec)
 
 /* The Error as base64 protobuf in "body"; strings go to the scratch. */
 static int
-body_read(struct jsonl_parser *jp, const json_t *body, struct record *rec)
+body_read(struct jsonl_parser *jp, const struct jsonscan_value *body,
+    struct record *rec)
 {
 	struct reject rej = { 0 };
-	const char *s;
 	uint8_t *raw;
 	size_t n;
 	int rc;
 
-	if (!json_is_string(body))
+	if (body->kind != JSONSCAN_STRING)
 		return line_reject(jp, REJECT_BAD_JSON,
 		    "body is not a string", "");
-	s = json_string_value(body);
-	if ((raw = malloc(TEXT_BASE64_MAX(json_string_length(body)))) == NULL)
+	if ((raw = malloc(TEXT_BASE64_MAX(body->len))) == NULL)
 		return line_reject(jp, REJECT_DECODE, "out of memory", "");
-	if (text_base64_decode(s, json_string_length(body), raw, &n) != 0) {
+	if (text_base64_decode(body->s, body->len, raw, &n) != 0) {
 		free(raw);
 		return line_reject(jp, REJECT_BAD_BASE64,
 		    "body is not base64", "");
@@ -236,19 +269,22 @@ body_read(struct jsonl_parser *jp, const json_t *body, struct record *rec)
 	return STEP_OK;
 }
 
-/* Reads one line's object and hands on its record. */
+/*
+ * Reads one line's members, however parsed, and hands on its record.
+ * This is the one place the rules for turning members into a record
+ * live, so that both paths of line_handle() follow them.
+ */
 static int
-object_read(struct jsonl_parser *jp, const json_t *o)
+object_read(struct jsonl_parser *jp, const struct jsonscan_value *vals)
 {
-	const json_t *body = json_object_get(o, "body");
 	struct record rec = { 0 };
 	int rc, status;
 
-	rc = body != NULL ? body_read(jp, body, &rec) :
-	    fields_read(jp, o, &rec);
+	rc = vals[KEY_BODY].kind != JSONSCAN_ABSENT ?
+	    body_read(jp, &vals[KEY_BODY], &rec) : fields_read(jp, vals, &rec);
 	if (rc != STEP_OK)
 		return rc;
-	if (int_read(o, "status", NULL, 0, 0, 999, &status) != 0)
+	if (int_read(vals, KEY_STATUS, KEY_NONE, 0, 0, 999, &status) != 0)
 		return line_reject(jp, REJECT_BAD_JSON,
 		    "status is not an HTTP status", "");
 
@@ -256,13 +292,81 @@ object_read(struct jsonl_parser *jp, const json_t *o)
 		rec.body_status = rec.status != status ? rec.status : 0;
 		rec.status = status;
 	}
-	rec.time_ms = time_read(o);
-	rec.api = api_read(o);
+	rec.time_ms = time_read(vals);
+	rec.api = api_read(vals);
 	rec.offset = jp->base + jp->at;
 	if (jp->sink->on_record == NULL)
 		return STEP_OK;
 	return jp->sink->on_record(jp->sink->ctx, &rec) != 0 ? STEP_STOP :
 	    STEP_OK;
+}
+
+/* A Jansson value as the scanner would have described it. */
+static void
+value_from_json(const json_t *j, struct jsonscan_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (j == NULL)
+		return;
+	switch (json_typeof(j)) {
+	case JSON_NULL:
+		v->kind = JSONSCAN_NULL;
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		v->kind = JSONSCAN_BOOL;
+		break;
+	case JSON_STRING:
+		v->kind = JSONSCAN_STRING;
+		v->s = json_string_value(j);
+		v->len = json_string_length(j);
+		break;
+	case JSON_INTEGER:
+		v->kind = JSONSCAN_INTEGER;
+		v->i = json_integer_value(j);
+		break;
+	case JSON_REAL:
+		v->kind = JSONSCAN_REAL;
+		v->r = json_real_value(j);
+		break;
+	default:
+		v->kind = JSONSCAN_OTHER;
+		break;
+	}
+}
+
+/*
+ * The general path: Jansson parses the line, which gives every reject
+ * its reason.  Strings point into the tree, freed after object_read().
+ */
+static int
+line_parse_jansson(struct jsonl_parser *jp, const char *line, size_t n,
+    int cut)
+{
+	struct jsonscan_value vals[KEY_COUNT];
+	json_error_t err;
+	json_t *o;
+	size_t k;
+	int rc;
+
+	if ((o = json_loadb(line, n, 0, &err)) == NULL) {
+		if (cut && json_error_code(&err) ==
+		    json_error_premature_end_of_input)
+			return line_reject(jp, REJECT_TRUNCATED,
+			    "input ends inside the line: ", err.text);
+		return line_reject(jp, REJECT_BAD_JSON, "not JSON: ",
+		    err.text);
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return line_reject(jp, REJECT_BAD_JSON, "not a JSON object",
+		    "");
+	}
+	for (k = 0; k < KEY_COUNT; k++)
+		value_from_json(json_object_get(o, key_names[k]), &vals[k]);
+	rc = object_read(jp, vals);
+	json_decref(o);
+	return rc;
 }
 
 /*
@@ -274,9 +378,7 @@ line_handle(struct jsonl_parser *jp, size_t end, int cut)
 {
 	const char *line = (const char *)jp->buf + jp->at;
 	size_t n = end - jp->at;
-	json_error_t err;
-	json_t *o;
-	int rc;
+	struct jsonscan_value vals[KEY_COUNT];
 
 	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' ||
 	    line[n - 1] == '\t'))
@@ -287,20 +389,11 @@ line_handle(struct jsonl_parser *jp, size_t end, int cut)
 		return line_reject(jp, REJECT_OVERSIZED, "line over 4 MiB",
 		    "");
 
-	if ((o = json_loadb(line, n, 0, &err)) == NULL) {
-		if (cut && json_error_code(&err) ==
-		    json_error_premature_end_of_input)
-			return line_reject(jp, REJECT_TRUNCATED,
-			    "input ends inside the line: ", err.text);
-		return line_reject(jp, REJECT_BAD_JSON, "not JSON: ",
-		    err.text);
-	}
-	if (json_is_object(o))
-		rc = object_read(jp, o);
-	else
-		rc = line_reject(jp, REJECT_BAD_JSON, "not a JSON object", "");
-	json_decref(o);
-	return rc;
+	/* Most lines are flat objects: read them without building a tree. */
+	if (jsonscan_object(&jp->scan, line, n, key_names, KEY_COUNT,
+	    vals) == 0)
+		return object_read(jp, vals);
+	return line_parse_jansson(jp, line, n, cut);
 }
 
 static size_t
@@ -348,6 +441,7 @@ jsonl_parse(const uint8_t *buf, size_t len, uint64_t base, int final,
 
 out:
 	pb_scratch_free(jp.scratch);
+	jsonscan_free(&jp.scan);
 	return rc;
 }
 

@@ -168,6 +168,17 @@ def jsonl_seeds():
         "bom_crlf.jsonl": b"\xef\xbb\xbf" + b"\r\n\r\n".join(lines),
         "bad.jsonl": lines[0] + b"\n{\"ErrorCode\": 7}\n[1,2]\n{\"body\":"
                      b"\"!!\"}\n" + lines[1][:20],
+        # The edges of jsonscan.c, the flat-object fast path: escapes,
+        # surrogates, raw UTF-8, numbers, duplicates, nested values.
+        "scanner.jsonl": b"\n".join([
+            b'{"ErrorCode":"A.B","ErrorMessage":"q\\"\\\\\\/\\b\\f\\n\\r\\t'
+            b'\\u00e9\\uD83D\\uDE00\xc3\xa9\xf0\x9f\x98\x80"}',
+            b' { "Error\\u0043ode" : "A.B" ,\t"time" : 1.7962884E+9 } ',
+            b'{"ErrorCode":null,"error_code":"C.D","StatusCode":-0,'
+            b'"StatusCode":"0409","x":[{"y":null}],"z":true}',
+            b'{"ErrorCode":"A","time":123456789012345678,"n":1e-400}',
+            b'{"ErrorCode":"A","m":"\\ud83d","n":0123,"o":1e400}',
+        ]) + b"\n",
     }
 
 
