@@ -65,7 +65,8 @@ struct slot_table {
 
 enum stmt_id {
 	ST_INSERT, ST_INSERT_MANY, ST_NEXT_ID, ST_STR_GET, ST_STR_ADD,
-	ST_ROLLUP, ST_ROLLUP_HOUR, ST_RESPONSES, ST_RESPONSES_HOUR, ST_REJECT,
+	ST_ROLLUP, ST_ROLLUP_HOUR, ST_CODE_MINUTE, ST_CODE_HOUR, ST_RESPONSES,
+	ST_RESPONSES_HOUR, ST_REJECT,
 	ST_INPUT_GET, ST_INPUT_PUT, ST_TOTAL, ST_TOTAL_RESPONSES, ST_COUNTER, ST_LOOKUP, ST_COUNT
 };
 
@@ -106,6 +107,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 	[ST_ROLLUP_HOUR] = "INSERT INTO rollup_hour (hour, code_id, status,"
 	    " api_id, category_id, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[ST_CODE_MINUTE] = "INSERT INTO code_minute (code_id, minute, count)"
+	    " VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[ST_CODE_HOUR] = "INSERT INTO code_hour (code_id, hour, count)"
+	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 	[ST_RESPONSES] = "INSERT INTO responses_minute (minute, api_id, count)"
 	    " VALUES (?1, ?2, ?3)"
@@ -579,9 +586,17 @@ hour_of_minute(int64_t minute)
 	return minute / 60 - (minute % 60 < 0);
 }
 
-/* Sums the counts of a minute table into st->hours, keyed by hour. */
+/* How rollup_gather sums a batch's minute counts. */
+enum gather {
+	GATHER_HOUR,		/* by hour, every other key kept */
+	GATHER_CODE_MINUTE,	/* by minute and code only */
+	GATHER_CODE_HOUR	/* by hour and code only */
+};
+
+/* Sums the counts of a minute table into st->hours (a scratch table). */
 static int
-hours_gather(struct store *st, const struct slot_table *minutes)
+rollup_gather(struct store *st, const struct slot_table *minutes,
+    enum gather how)
 {
 	const struct rollup_slot *r = minutes->slots;
 	struct rollup_key k;
@@ -592,9 +607,34 @@ hours_gather(struct store *st, const struct slot_table *minutes)
 		if (r[i].count == 0)
 			continue;
 		k = r[i].key;
-		k.minute = hour_of_minute(k.minute);
+		if (how != GATHER_CODE_MINUTE)
+			k.minute = hour_of_minute(k.minute);
+		if (how != GATHER_HOUR)
+			k.status = k.api_id = k.category_id = 0;
 		if (rollup_add(&st->hours, &k, r[i].count) == -1)
 			return -1;
+	}
+	return 0;
+}
+
+/* Upserts the per-code counts of st->hours with s. */
+static int
+put_codes(struct store *st, sqlite3_stmt *s, char **cause)
+{
+	const struct rollup_slot *r = st->hours.slots;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st->hours.cap; i++) {
+		if (r[i].count == 0)
+			continue;
+		sqlite3_bind_int64(s, 1, r[i].key.code_id);
+		sqlite3_bind_int64(s, 2, r[i].key.minute);
+		sqlite3_bind_int64(s, 3, r[i].count);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return db_fail(st, cause, "updating counts by code");
 	}
 	return 0;
 }
@@ -617,8 +657,8 @@ put_rollup(sqlite3_stmt *s, const struct rollup_slot *r)
 }
 
 /*
- * Writes the batch's error counts per minute, then per hour; the running
- * totals take the hourly sums, which are fewer.
+ * Writes the batch's error counts per minute, then per hour (the running
+ * totals take the hourly sums, which are fewer), then per code.
  */
 static int
 flush_rollups(struct store *st, char **cause)
@@ -631,10 +671,8 @@ flush_rollups(struct store *st, char **cause)
 		    put_rollup(st->stmt[ST_ROLLUP], &r[i]) == -1)
 			return db_fail(st, cause, "updating rollups");
 	}
-	if (hours_gather(st, &st->rollups) == -1) {
-		set_cause(cause, "out of memory summing rollups by hour");
-		return -1;
-	}
+	if (rollup_gather(st, &st->rollups, GATHER_HOUR) == -1)
+		goto nomem;
 	h = st->hours.slots;
 	for (i = 0; i < st->hours.cap; i++) {
 		if (h[i].count == 0)
@@ -644,7 +682,17 @@ flush_rollups(struct store *st, char **cause)
 		if (add_total(st, &h[i], cause) == -1)
 			return -1;
 	}
-	return 0;
+	if (rollup_gather(st, &st->rollups, GATHER_CODE_MINUTE) == -1)
+		goto nomem;
+	if (put_codes(st, st->stmt[ST_CODE_MINUTE], cause) == -1)
+		return -1;
+	if (rollup_gather(st, &st->rollups, GATHER_CODE_HOUR) == -1)
+		goto nomem;
+	return put_codes(st, st->stmt[ST_CODE_HOUR], cause);
+
+nomem:
+	set_cause(cause, "out of memory summing rollups");
+	return -1;
 }
 
 /* Upserts one 2xx count slot with s, a minute or an hour statement. */
@@ -674,7 +722,7 @@ flush_responses(struct store *st, char **cause)
 		    put_responses(st->stmt[ST_RESPONSES], &r[i]) == -1)
 			return db_fail(st, cause, "updating response counts");
 	}
-	if (hours_gather(st, &st->responses) == -1) {
+	if (rollup_gather(st, &st->responses, GATHER_HOUR) == -1) {
 		set_cause(cause, "out of memory summing responses by hour");
 		return -1;
 	}
@@ -1212,6 +1260,29 @@ minute_ceil(int64_t ms)
 }
 
 /*
+ * Stats by code read the per-code tables, in the same three pieces as
+ * stats_sql's range.  Each piece walks the codes (strings of kind 1, or
+ * the one code bound as ?3) and reads that code's range of the table.
+ */
+static void
+stats_code_sql(int one_code, char *sql, size_t size)
+{
+	const char *code = one_code ? " AND c.value = ?3" : "";
+
+	snprintf(sql, size, "SELECT code, sum(n) AS t, 0 FROM ("
+	    "SELECT c.value AS code, m.count AS n FROM strings c JOIN"
+	    " code_minute m ON m.code_id = c.id AND m.minute >= ?1 AND"
+	    " m.minute < ?4 WHERE c.kind = 1%s UNION ALL "
+	    "SELECT c.value, h.count FROM strings c JOIN code_hour h ON"
+	    " h.code_id = c.id AND h.hour >= ?5 AND h.hour < ?6"
+	    " WHERE c.kind = 1%s UNION ALL "
+	    "SELECT c.value, m.count FROM strings c JOIN code_minute m ON"
+	    " m.code_id = c.id AND m.minute >= ?7 AND m.minute < ?2"
+	    " WHERE c.kind = 1%s) GROUP BY code ORDER BY t DESC, 1",
+	    code, code, code);
+}
+
+/*
  * The stats query for a grouping; filter is "" or a condition on code_id
  * (bound as ?3) for the inner selects.  By API, each group also gets the
  * 2xx responses seen for that API in the range.
@@ -1259,10 +1330,7 @@ stats_sql(enum store_group_by by, const char *filter, char *sql,
 		break;
 	case STORE_BY_CODE:
 	default:
-		snprintf(sql, size, "SELECT s.value, t.n, 0 FROM (SELECT"
-		    " code_id, sum(count) AS n%s%s GROUP BY code_id) t"
-		    " JOIN strings s ON s.id = t.code_id ORDER BY t.n DESC, 1",
-		    range, filter);
+		stats_code_sql(*filter != '\0', sql, size);
 		break;
 	}
 }
@@ -1394,17 +1462,18 @@ store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
 
 	*points = NULL;
 	*n = 0;
-	/* Steps of whole hours on hour boundaries read the hourly table. */
+	/*
+	 * Steps of whole hours on hour boundaries read the hourly table.
+	 * Either table is walked code by code, each code's range in turn.
+	 */
 	hours = step_min % 60 == 0 && m1 % 60 == 0 && m2 % 60 == 0;
 	snprintf(sql, sizeof sql, "SELECT c.value, r.%s / ?3 AS b,"
-	    " sum(r.count) FROM %s r"
-	    " JOIN strings c ON c.id = r.code_id"
-	    " WHERE r.%s >= ?1 AND r.%s < ?2%s"
-	    " GROUP BY r.code_id, b ORDER BY c.value, b",
-	    hours ? "hour" : "minute", hours ? "rollup_hour" : "rollup_minute",
+	    " sum(r.count) FROM strings c JOIN %s r ON r.code_id = c.id"
+	    " AND r.%s >= ?1 AND r.%s < ?2 WHERE c.kind = 1%s"
+	    " GROUP BY c.id, b ORDER BY c.value, b",
+	    hours ? "hour" : "minute", hours ? "code_hour" : "code_minute",
 	    hours ? "hour" : "minute", hours ? "hour" : "minute",
-	    code != NULL ? " AND r.code_id = (SELECT id FROM strings"
-	    " WHERE kind = 1 AND value = ?4)" : "");
+	    code != NULL ? " AND c.value = ?4" : "");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, cause, "preparing timeseries query");
 	sqlite3_bind_int64(s, 1, hours ? m1 / 60 : m1);
@@ -1670,8 +1739,18 @@ int
 store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
     char **cause)
 {
-	/* An hour goes once all its minutes are older than the cut. */
-	static const char *const sql[4] = {
+	/*
+	 * An hour goes once all its minutes are older than the cut.  The
+	 * per-code tables go first, bounded by what the wide ones still
+	 * hold, and are walked code by code.
+	 */
+	static const char *const sql[6] = {
+		"DELETE FROM code_minute WHERE code_id IN (SELECT id FROM"
+		" strings WHERE kind = 1) AND minute < min(?1,"
+		" (SELECT min(minute) FROM rollup_minute) + 60)",
+		"DELETE FROM code_hour WHERE code_id IN (SELECT id FROM"
+		" strings WHERE kind = 1) AND hour < min(?1 / 60,"
+		" (SELECT min(hour) FROM rollup_hour) + 1)",
 		"DELETE FROM rollup_minute WHERE minute < min(?1,"
 		" (SELECT min(minute) FROM rollup_minute) + 60)",
 		"DELETE FROM responses_minute WHERE minute < min(?1,"
@@ -1685,7 +1764,7 @@ store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
 	int i, rc;
 
 	*deleted = 0;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 6; i++) {
 		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) !=
 		    SQLITE_OK)
 			return db_fail(st, cause, "preparing rollup retention");

@@ -378,9 +378,12 @@ def assert_consistent(db):
     assert query(db, "SELECT coalesce(sum(count), 0) FROM totals_responses"
                  ) == query(db, "SELECT coalesce(sum(count), 0)"
                             " FROM responses_minute")
-    # The hourly rollups sum the minutes; every index key is in a run.
-    assert query(db, "SELECT coalesce(sum(count), 0) FROM rollup_hour") == \
-        query(db, "SELECT coalesce(sum(count), 0) FROM rollup_minute")
+    # The hourly and per-code rollups sum the minutes; every index key is
+    # in a run.
+    minutes = query(db, "SELECT coalesce(sum(count), 0) FROM rollup_minute")
+    for table in ("rollup_hour", "code_minute", "code_hour"):
+        assert query(db, "SELECT coalesce(sum(count), 0) FROM " + table) \
+            == minutes, table
     assert query(db, "SELECT count(*) FROM rid_index x WHERE NOT EXISTS"
                  " (SELECT 1 FROM rid_runs u WHERE u.run = x.h >> 40)"
                  ) == [(0,)]
@@ -480,13 +483,14 @@ def revert_to_v2(db):
     """Undoes every migration after 002; their tables hold nothing that
     cannot be rebuilt from the records and the minute rollups: totals
     (003), alert state (004, empty here), the RequestId index's runs (005:
-    the index goes back to one key per full hash) and the hourly rollups
-    (006)."""
+    the index goes back to one key per full hash), the hourly rollups
+    (006) and the per-code ones (007)."""
     con = sqlite3.connect(str(db))
     con.executescript("DROP TABLE alerts; DROP TABLE totals;"
                       " DROP TABLE totals_responses; DROP TABLE counters;"
                       " DROP TABLE rid_runs; DROP TABLE rollup_hour;"
-                      " DROP TABLE responses_hour;"
+                      " DROP TABLE responses_hour; DROP TABLE code_minute;"
+                      " DROP TABLE code_hour;"
                       " DELETE FROM rid_index; DELETE FROM rid_overflow;")
     rows = con.execute("SELECT id, request_id FROM records"
                        " WHERE request_id != ''").fetchall()

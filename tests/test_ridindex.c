@@ -336,7 +336,8 @@ downgrade_to_v4(const char *path)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "BEGIN; DELETE FROM rid_index;"
 	    " DELETE FROM rid_overflow; DROP TABLE rid_runs;"
-	    " DROP TABLE rollup_hour; DROP TABLE responses_hour;", NULL, NULL,
+	    " DROP TABLE rollup_hour; DROP TABLE responses_hour;"
+	    " DROP TABLE code_minute; DROP TABLE code_hour;", NULL, NULL,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, request_id FROM"
 	    " records", -1, &sel, NULL), SQLITE_OK);
@@ -386,11 +387,15 @@ test_old_index_converted(void **state)
 	    "SELECT count(*) FROM rid_overflow"), 1);
 	assert_int_equal(query_int(f->path,
 	    "SELECT count(*) FROM rid_index"), 41);
-	/* Migration 6 summed the minute rollups into hours. */
+	/* Migrations 6 and 7 summed the minute rollups into hours, codes. */
 	assert_int_equal(query_int(f->path,
 	    "SELECT sum(count) FROM rollup_hour"), 42);
 	assert_int_equal(query_int(f->path,
 	    "SELECT count(DISTINCT hour) FROM rollup_hour"), 2);
+	assert_int_equal(query_int(f->path,
+	    "SELECT sum(count) FROM code_hour"), 42);
+	assert_int_equal(query_int(f->path,
+	    "SELECT sum(count) FROM code_minute"), 42);
 
 	begin(f->st);
 	assert_int_equal(add(f->st, "R-43", T0), 1);

@@ -237,12 +237,24 @@ test_stats_across_hours(void **state)
 			t = k * 7 % 600;
 			want += t >= range[i][0] && t < range[i][1];
 		}
+		/* By code reads the per-code tables, by status the wide. */
 		assert_int_equal(store_stats(f->st, T0 + range[i][0] * 60000,
 		    T0 + range[i][1] * 60000, STORE_BY_CODE, NULL, &g, &n,
 		    &total, NULL), 0);
 		assert_int_equal(total, want);
 		store_groups_free(g, n);
+		assert_int_equal(store_stats(f->st, T0 + range[i][0] * 60000,
+		    T0 + range[i][1] * 60000, STORE_BY_STATUS, NULL, &g, &n,
+		    &total, NULL), 0);
+		assert_int_equal(total, want);
+		store_groups_free(g, n);
 	}
+	/* One code, across hours: a third of the records are that code. */
+	assert_int_equal(store_stats(f->st, T0, T0 + 600 * 60000LL,
+	    STORE_BY_CODE, "Rejected.Disabled", &g, &n, &total, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(total, 300);
+	store_groups_free(g, n);
 }
 
 /* Hourly steps read the hourly table and agree with the minutes. */
@@ -329,6 +341,7 @@ test_rollup_retention(void **state)
 
 	assert_int_equal(db_int(f, "SELECT count(*) FROM rollup_minute"),
 	    150);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM code_minute"), 150);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM rollup_hour WHERE"
 	    " hour < %lld", (long long)h0 + 2);
 	assert_int_equal(db_int(f, sql), 0);
@@ -336,6 +349,10 @@ test_rollup_retention(void **state)
 	snprintf(sql, sizeof sql, "SELECT sum(count) FROM rollup_hour WHERE"
 	    " hour = %lld", (long long)h0 + 2);
 	assert_int_equal(db_int(f, sql), 60);
+	snprintf(sql, sizeof sql, "SELECT sum(count) FROM code_hour WHERE"
+	    " hour >= %lld", (long long)h0 + 2);
+	assert_int_equal(db_int(f, sql), 180);
+	assert_int_equal(db_int(f, "SELECT sum(count) FROM code_hour"), 180);
 }
 
 static void
