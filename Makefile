@@ -222,7 +222,7 @@ test-asan: deps san-deps
 FUZZ_CC       ?= clang
 FUZZ_DIR      ?= build/fuzz
 FUZZ_SECONDS  ?= 60
-FUZZ_NAMES    := pb http har jsonl sdklog gzip api
+FUZZ_NAMES    := pb http har jsonl jsonldiff sdklog gzip api
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_LIBOBJS   = $(SAN_LIBSRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 

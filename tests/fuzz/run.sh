@@ -29,6 +29,15 @@ executions() {
 	echo "${n:-0}"
 }
 
+# A differential target (jsonldiff) starts from its format's seeds.
+seeds_of() {
+	if [ -d "tests/fuzz/corpus/$1" ]; then
+		echo "tests/fuzz/corpus/$1"
+	else
+		echo "tests/fuzz/corpus/${1%diff}"
+	fi
+}
+
 fuzz_one() {
 	name=$1
 	art=$dir/artifacts/$name
@@ -36,7 +45,8 @@ fuzz_one() {
 	stamp=$dir/.stamp-$name
 	mkdir -p "$dir/corpus/$name" "$art"
 	touch "$stamp"
-	set -- "$dir/corpus/$name" "tests/fuzz/corpus/$name"
+	seeds=$(seeds_of "$name")
+	set -- "$dir/corpus/$name" "$seeds"
 	[ -d "tests/fuzz/regressions/$name" ] &&
 	    set -- "$@" "tests/fuzz/regressions/$name"
 	[ -f "tests/fuzz/$name.dict" ] && set -- -dict="tests/fuzz/$name.dict" "$@"
@@ -61,7 +71,7 @@ fuzz_one() {
 
 regress_one() {
 	name=$1
-	files=$(find "tests/fuzz/corpus/$name" "tests/fuzz/regressions/$name" \
+	files=$(find "$(seeds_of "$name")" "tests/fuzz/regressions/$name" \
 	    -type f 2>/dev/null | sort)
 	count=$(echo "$files" | grep -c .)
 	log=$dir/$name-regress.log
