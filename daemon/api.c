@@ -47,6 +47,7 @@
 #include "log.h"
 #include "render.h"
 #include "store.h"
+#include "textbuf.h"
 #include "timefmt.h"
 
 /*
@@ -309,6 +310,29 @@ api_done(struct api_req *r)
 		return (api_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal", "out of memory building the response"));
 	}
+	r->status = MHD_HTTP_OK;
+	return (0);
+}
+
+/*
+ * Ends an endpoint whose JSON was written as text into t, which it takes
+ * over (freed here when writing it ran out of memory).
+ */
+int
+api_done_text(struct api_req *r, struct textbuf *t)
+{
+	char	path[API_QUOTE_LEN];
+
+	if (t->failed || t->buf == NULL) {
+		free(t->buf);
+		log_msg(LOG_ERROR, "api: out of memory building a response "
+		    "peer=%s path=%s", api_peer(r), api_quote(r->url, path));
+		return (api_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal", "out of memory building the response"));
+	}
+	r->text = t->buf;
+	r->text_len = t->len;
+	r->text_type = "application/json";
 	r->status = MHD_HTTP_OK;
 	return (0);
 }
@@ -861,66 +885,69 @@ struct api_grid {
 	int64_t		*counts;	/* n scratch counters */
 };
 
-/* {"code":...,"points":[[t,count],...]} with every bucket present. */
-static json_t *
-api_series(const struct api_run *run, const struct store_point *pts,
-    struct api_grid *g)
+/*
+ * {"code":...,"points":[[t,count],...]} with every bucket present.  A
+ * week at 60 s is 10,080 points a code: written as text, since a Jansson
+ * tree of them costs several allocations a point.
+ */
+static void
+api_series(struct textbuf *t, const struct api_run *run,
+    const struct store_point *pts, struct api_grid *g)
 {
-	json_t	*points;
 	size_t	 i, b;
-	int64_t	 t;
+	int64_t	 off;
+	char	*code;
 
 	memset(g->counts, 0, g->n * sizeof *g->counts);
 	for (i = run->first; i < run->first + run->n; i++) {
-		t = pts[i].bucket_ms - g->from;
-		if (t >= 0 && (size_t)(t / g->step) < g->n)
-			g->counts[t / g->step] += pts[i].count;
+		off = pts[i].bucket_ms - g->from;
+		if (off >= 0 && (size_t)(off / g->step) < g->n)
+			g->counts[off / g->step] += pts[i].count;
 	}
 
-	if ((points = json_array()) == NULL)
-		return (NULL);
-	for (b = 0; b < g->n; b++) {
-		t = (g->from + (int64_t)b * g->step) / 1000;
-		/* json_array_append_new steals the pair, even on failure. */
-		if (json_array_append_new(points, json_pack("[I,I]",
-		    (json_int_t)t, (json_int_t)g->counts[b])) != 0) {
-			json_decref(points);
-			return (NULL);
-		}
+	if ((code = render_string_text(run->code)) == NULL) {
+		t->failed = 1;
+		return;
 	}
-	/* "o" steals points, also when json_pack fails. */
-	return (json_pack("{s:s,s:o}", "code", run->code, "points", points));
+	textbuf_printf(t, "{\"code\":%s,\"points\":[", code);
+	free(code);
+	for (b = 0; b < g->n; b++) {
+		textbuf_append(t, b == 0 ? "[" : ",[", b == 0 ? 1 : 2);
+		textbuf_int(t, (g->from + (int64_t)b * g->step) / 1000);
+		textbuf_append(t, ",", 1);
+		textbuf_int(t, g->counts[b]);
+		textbuf_append(t, "]", 1);
+	}
+	textbuf_append(t, "]}", 2);
 }
 
 /* The "series" array: one zero-filled series per code, largest first. */
-static json_t *
-api_series_list(const struct store_point *pts, size_t n, struct api_grid *g)
+static void
+api_series_list(struct textbuf *t, const struct store_point *pts, size_t n,
+    struct api_grid *g)
 {
 	struct api_run	*runs = NULL;
-	json_t		*list = NULL;
 	size_t		 i, nruns = 0;
 
-	if ((runs = api_runs(pts, n, &nruns)) == NULL)
+	if ((runs = api_runs(pts, n, &nruns)) == NULL ||
+	    (g->counts = calloc(g->n > 0 ? g->n : 1, sizeof *g->counts)) ==
+	    NULL) {
+		t->failed = 1;
 		goto out;
-	if ((g->counts = calloc(g->n > 0 ? g->n : 1, sizeof *g->counts)) ==
-	    NULL || (list = json_array()) == NULL)
-		goto out;
-
-	for (i = 0; i < nruns; i++) {
-		/* json_array_append_new steals the series, even on failure. */
-		if (json_array_append_new(list,
-		    api_series(&runs[i], pts, g)) != 0) {
-			json_decref(list);
-			list = NULL;
-			goto out;
-		}
 	}
+
+	textbuf_append(t, "[", 1);
+	for (i = 0; i < nruns; i++) {
+		if (i > 0)
+			textbuf_append(t, ",", 1);
+		api_series(t, &runs[i], pts, g);
+	}
+	textbuf_append(t, "]", 1);
 
 out:
 	free(g->counts);
 	g->counts = NULL;
 	free(runs);
-	return (list);
 }
 
 /* A step in seconds: a positive multiple of a minute, at most a year. */
@@ -947,6 +974,7 @@ api_get_timeseries(struct api_req *r, struct store *st, const char *rest)
 {
 	struct api_grid		 g;
 	struct store_point	*pts = NULL;
+	struct textbuf		 t = { NULL, 0, 0, 0 };
 	const char		*code;
 	char			 from_s[TIMEFMT_RFC3339_LEN];
 	char			 to_s[TIMEFMT_RFC3339_LEN];
@@ -975,11 +1003,12 @@ api_get_timeseries(struct api_req *r, struct store *st, const char *rest)
 	g.n = (size_t)buckets;
 	timefmt_rfc3339(from, from_s);
 	timefmt_rfc3339(to, to_s);
-	/* "o" steals the list, also when json_pack fails. */
-	r->body = json_pack("{s:s,s:s,s:I,s:o}", "from", from_s, "to", to_s,
-	    "step", (json_int_t)step, "series", api_series_list(pts, n, &g));
+	textbuf_printf(&t, "{\"from\":\"%s\",\"to\":\"%s\",\"step\":%"
+	    PRId64 ",\"series\":", from_s, to_s, step);
+	api_series_list(&t, pts, n, &g);
+	textbuf_append(&t, "}", 1);
 	store_points_free(pts, n);
-	return (api_done(r));
+	return (api_done_text(r, &t));
 }
 
 /* GET /api/v1/codes */

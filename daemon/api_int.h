@@ -93,6 +93,12 @@ int api_fail(struct api_req *r, unsigned status, const char *code,
 int api_fail_store(struct api_req *r, const char *query, char *cause);
 /* Ends an endpoint whose r->body was just set (NULL: out of memory). */
 int api_done(struct api_req *r);
+struct textbuf;
+/*
+ * Ends an endpoint whose JSON was written into t (textbuf.h), taking its
+ * buffer; answers 500 when writing it ran out of memory.
+ */
+int api_done_text(struct api_req *r, struct textbuf *t);
 
 /* Query parameters.  Each returns 0, or -1 after answering 400. */
 const char *api_arg(const struct api_req *r, const char *name);

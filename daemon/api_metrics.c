@@ -9,7 +9,6 @@
  * double quote, newline).
  */
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,57 +20,9 @@
 #include "deliver.h"
 #include "follow.h"
 #include "store.h"
+#include "textbuf.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
-/* A growing text buffer; on allocation failure it stops growing. */
-struct text {
-	char *buf;
-	size_t len, cap;
-	int failed;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-emit(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	size_t need;
-	char *grown;
-	int n;
-
-	if (t->failed)
-		return;
-	/* vsnprintf needs a real buffer, even to measure. */
-	if (t->buf == NULL &&
-	    (t->buf = malloc(t->cap = 4096)) == NULL) {
-		t->failed = 1;
-		return;
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		t->failed = 1;
-		return;
-	}
-	need = t->len + (size_t)n + 1;
-	if (need > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-
-		while (cap < need)
-			cap *= 2;
-		if ((grown = realloc(t->buf, cap)) == NULL) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = grown;
-		t->cap = cap;
-		va_start(ap, fmt);
-		vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-	}
-	t->len += (size_t)n;
-}
 
 /* Writes a label value, escaped, into out (cut at size). */
 static const char *
@@ -94,14 +45,14 @@ label(const char *v, char *out, size_t size)
 }
 
 static void
-family(struct text *t, const char *name, const char *type,
+family(struct textbuf *t, const char *name, const char *type,
     const char *help)
 {
-	emit(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	textbuf_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static int
-errors_family(struct text *t, struct store *st, char **cause)
+errors_family(struct textbuf *t, struct store *st, char **cause)
 {
 	struct store_minute *rows;
 	char c[256], a[256];
@@ -112,7 +63,7 @@ errors_family(struct text *t, struct store *st, char **cause)
 	if (store_counts(st, 0, &rows, &n, cause) != 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		emit(t, "kmswatch_errors_total{code=\"%s\",status=\"%d\","
+		textbuf_printf(t, "kmswatch_errors_total{code=\"%s\",status=\"%d\","
 		    "api=\"%s\"} %lld\n", label(rows[i].code, c, sizeof c),
 		    rows[i].status, label(rows[i].api, a, sizeof a),
 		    (long long)rows[i].count);
@@ -123,14 +74,14 @@ errors_family(struct text *t, struct store *st, char **cause)
 	if (store_counts(st, 1, &rows, &n, cause) != 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		emit(t, "kmswatch_responses_total{api=\"%s\"} %lld\n",
+		textbuf_printf(t, "kmswatch_responses_total{api=\"%s\"} %lld\n",
 		    label(rows[i].api, a, sizeof a), (long long)rows[i].count);
 	store_minutes_free(rows, n);
 	return 0;
 }
 
 static void
-store_family(struct text *t, struct store *st)
+store_family(struct textbuf *t, struct store *st)
 {
 	struct store_totals tot;
 	int64_t now = api_now_ms();
@@ -139,19 +90,19 @@ store_family(struct text *t, struct store *st)
 		return;
 	family(t, "kmswatch_records", "gauge",
 	    "Error records held in the database now.");
-	emit(t, "kmswatch_records %lld\n", (long long)tot.records);
+	textbuf_printf(t, "kmswatch_records %lld\n", (long long)tot.records);
 	family(t, "kmswatch_rejects", "gauge",
 	    "Rejected input spans held in the database now.");
-	emit(t, "kmswatch_rejects %lld\n", (long long)tot.rejects);
+	textbuf_printf(t, "kmswatch_rejects %lld\n", (long long)tot.rejects);
 	family(t, "kmswatch_ingest_lag_seconds", "gauge",
 	    "Seconds between now and the time of the newest stored record.");
 	if (tot.newest_ms > 0)
-		emit(t, "kmswatch_ingest_lag_seconds %.3f\n",
+		textbuf_printf(t, "kmswatch_ingest_lag_seconds %.3f\n",
 		    (double)(now - tot.newest_ms) / 1000.0);
 }
 
 static void
-writer_family(struct text *t, struct follow *fw)
+writer_family(struct textbuf *t, struct follow *fw)
 {
 	struct follow_stats fs;
 
@@ -160,25 +111,25 @@ writer_family(struct text *t, struct follow *fw)
 		follow_get_stats(fw, &fs);
 	family(t, "kmswatch_ingest_records_total", "counter",
 	    "Records this daemon stored, from followed files and pushes.");
-	emit(t, "kmswatch_ingest_records_total %lld\n", (long long)fs.records);
+	textbuf_printf(t, "kmswatch_ingest_records_total %lld\n", (long long)fs.records);
 	family(t, "kmswatch_ingest_duplicates_total", "counter",
 	    "Records this daemon skipped because their RequestId was stored.");
-	emit(t, "kmswatch_ingest_duplicates_total %lld\n",
+	textbuf_printf(t, "kmswatch_ingest_duplicates_total %lld\n",
 	    (long long)fs.duplicates);
 	family(t, "kmswatch_ingest_rejects_total", "counter",
 	    "Input spans this daemon rejected as undecodable.");
-	emit(t, "kmswatch_ingest_rejects_total %lld\n", (long long)fs.rejects);
+	textbuf_printf(t, "kmswatch_ingest_rejects_total %lld\n", (long long)fs.rejects);
 	family(t, "kmswatch_followed_files", "gauge",
 	    "Files the daemon follows now.");
-	emit(t, "kmswatch_followed_files %lld\n", (long long)fs.files);
+	textbuf_printf(t, "kmswatch_followed_files %lld\n", (long long)fs.files);
 	family(t, "kmswatch_expired_records_total", "counter",
 	    "Records deleted by retention.");
-	emit(t, "kmswatch_expired_records_total %lld\n",
+	textbuf_printf(t, "kmswatch_expired_records_total %lld\n",
 	    (long long)fs.expired);
 }
 
 static void
-alerts_family(struct text *t, struct alerts *a)
+alerts_family(struct textbuf *t, struct alerts *a)
 {
 	struct alerts_metrics m;
 
@@ -187,30 +138,30 @@ alerts_family(struct text *t, struct alerts *a)
 		alerts_metrics(a, &m);
 	family(t, "kmswatch_alerts", "gauge",
 	    "Alerts by state: pending and firing now, resolved in history.");
-	emit(t, "kmswatch_alerts{state=\"pending\"} %lld\n",
+	textbuf_printf(t, "kmswatch_alerts{state=\"pending\"} %lld\n",
 	    (long long)m.pending);
-	emit(t, "kmswatch_alerts{state=\"firing\"} %lld\n",
+	textbuf_printf(t, "kmswatch_alerts{state=\"firing\"} %lld\n",
 	    (long long)m.firing);
-	emit(t, "kmswatch_alerts{state=\"resolved\"} %lld\n",
+	textbuf_printf(t, "kmswatch_alerts{state=\"resolved\"} %lld\n",
 	    (long long)m.resolved);
 	family(t, "kmswatch_rules", "gauge", "Alert rules evaluated.");
-	emit(t, "kmswatch_rules %zu\n", m.rules);
+	textbuf_printf(t, "kmswatch_rules %zu\n", m.rules);
 	family(t, "kmswatch_rule_evaluation_seconds", "gauge",
 	    "Duration of the last evaluation of every rule.");
-	emit(t, "kmswatch_rule_evaluation_seconds %.6f\n", m.last_duration_s);
+	textbuf_printf(t, "kmswatch_rule_evaluation_seconds %.6f\n", m.last_duration_s);
 	family(t, "kmswatch_rule_evaluations_total", "counter",
 	    "Evaluations run (those skipped for want of new data excluded).");
-	emit(t, "kmswatch_rule_evaluations_total %lld\n",
+	textbuf_printf(t, "kmswatch_rule_evaluations_total %lld\n",
 	    (long long)m.evaluations);
 	family(t, "kmswatch_rule_evaluation_failures_total", "counter",
 	    "Evaluations that failed.");
-	emit(t, "kmswatch_rule_evaluation_failures_total %lld\n",
+	textbuf_printf(t, "kmswatch_rule_evaluation_failures_total %lld\n",
 	    (long long)m.failures);
 }
 
 /* Alert delivery by target and result; zeros when none is configured. */
 static void
-deliver_family(struct text *t, struct deliver *d)
+deliver_family(struct textbuf *t, struct deliver *d)
 {
 	static const char *const results[] = { "sent", "failed", "retried",
 	    "dropped" };
@@ -224,21 +175,21 @@ deliver_family(struct text *t, struct deliver *d)
 	    "attempts, and dropped (full queue or refused).");
 	for (k = 0; k < DELIVER_TARGETS; k++)
 		for (i = 0; i < 4; i++)
-			emit(t, "kmswatch_alert_deliveries_total{target=\"%s\","
+			textbuf_printf(t, "kmswatch_alert_deliveries_total{target=\"%s\","
 			    "result=\"%s\"} %lld\n",
 			    deliver_target_name((enum deliver_target)k),
 			    results[i], (long long)v[i][k]);
 	family(t, "kmswatch_alert_delivery_queue", "gauge",
 	    "Alert delivery requests waiting, by target.");
 	for (k = 0; k < DELIVER_TARGETS; k++)
-		emit(t, "kmswatch_alert_delivery_queue{target=\"%s\"} %lld\n",
+		textbuf_printf(t, "kmswatch_alert_delivery_queue{target=\"%s\"} %lld\n",
 		    deliver_target_name((enum deliver_target)k),
 		    (long long)m.queued[k]);
 }
 
 /* CPU seconds and start time from /proc/self/stat. */
 static void
-process_family(struct text *t)
+process_family(struct textbuf *t)
 {
 	unsigned long utime = 0, stime = 0, rss_pages = 0, size = 0;
 	unsigned long long start = 0;
@@ -271,17 +222,17 @@ process_family(struct text *t)
 
 	family(t, "process_cpu_seconds_total", "counter",
 	    "User and system CPU time spent, in seconds.");
-	emit(t, "process_cpu_seconds_total %.2f\n",
+	textbuf_printf(t, "process_cpu_seconds_total %.2f\n",
 	    (double)(utime + stime) / (double)tick);
 	family(t, "process_resident_memory_bytes", "gauge",
 	    "Resident memory size in bytes.");
-	emit(t, "process_resident_memory_bytes %lu\n",
+	textbuf_printf(t, "process_resident_memory_bytes %lu\n",
 	    rss_pages * (unsigned long)page);
 	family(t, "process_open_fds", "gauge", "Open file descriptors.");
-	emit(t, "process_open_fds %d\n", fds - 1);
+	textbuf_printf(t, "process_open_fds %d\n", fds - 1);
 	family(t, "process_start_time_seconds", "gauge",
 	    "Start time of the process since the epoch, in seconds.");
-	emit(t, "process_start_time_seconds %.2f\n", (double)real.tv_sec -
+	textbuf_printf(t, "process_start_time_seconds %.2f\n", (double)real.tv_sec -
 	    (double)boot.tv_sec + (double)start / (double)tick);
 }
 
@@ -292,7 +243,7 @@ process_family(struct text *t)
 int
 api_metrics_get(struct api_req *r, struct store *st, const char *rest)
 {
-	struct text t = { NULL, 0, 0, 0 };
+	struct textbuf t = { NULL, 0, 0, 0 };
 	char *cause = NULL;
 
 	(void)rest;

@@ -48,6 +48,19 @@ render_string(const char *s)
 	return (v);
 }
 
+char *
+render_string_text(const char *s)
+{
+	json_t	*v;
+	char	*text;
+
+	if ((v = render_string(s)) == NULL)
+		return (NULL);
+	text = json_dumps(v, JSON_ENCODE_ANY);
+	json_decref(v);
+	return (text);
+}
+
 /* An integer, or JSON null when present is 0. */
 static json_t *
 render_int_or_null(int present, json_int_t n)

@@ -32,6 +32,13 @@ json_t *render_catalog_entry(const struct catalog_entry *e);
  */
 json_t *render_tally(const struct ingest_tally *t);
 
+/*
+ * s as the text of a JSON string, quotes included ("null" for NULL),
+ * for answers written as text; bytes that are not UTF-8 become '?'.
+ * NULL when out of memory; the caller frees the text.
+ */
+char *render_string_text(const char *s);
+
 /* {"codes":[...]} for the whole catalog. */
 json_t *render_catalog(void);
 

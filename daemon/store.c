@@ -1427,20 +1427,39 @@ store_groups_free(struct store_group *groups, size_t n)
 	free(groups);
 }
 
+/*
+ * Adds one rollup row (code, minute or hour, count) to the series: to the
+ * last point when it falls in the same bucket of the same code, else as a
+ * new point.  Rows come ordered by code then time, so a bucket's rows are
+ * consecutive.  Points of one code share the first one's string.
+ */
 static int
-points_push(sqlite3_stmt *s, int64_t step_min, struct store_point **pts,
-    size_t *n, size_t *cap)
+points_add(sqlite3_stmt *s, int64_t unit_min, int64_t step_min,
+    struct store_point **pts, size_t *n, size_t *cap)
 {
-	struct store_point *grown;
+	struct store_point *grown, *last = *n > 0 ? &(*pts)[*n - 1] : NULL;
+	const char *code = (const char *)sqlite3_column_text(s, 0);
+	int64_t bucket = sqlite3_column_int64(s, 1) * unit_min / step_min;
+	int64_t bucket_ms = bucket * step_min * 60000;
+
+	if (code == NULL)
+		return -1;
+	if (last != NULL && last->bucket_ms == bucket_ms &&
+	    strcmp(last->code, code) == 0) {
+		last->count += sqlite3_column_int64(s, 2);
+		return 0;
+	}
 
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
 		if ((grown = realloc(*pts, *cap * sizeof **pts)) == NULL)
 			return -1;
 		*pts = grown;
+		last = *n > 0 ? &(*pts)[*n - 1] : NULL;
 	}
-	(*pts)[*n].code = column_strdup(s, 0);
-	(*pts)[*n].bucket_ms = sqlite3_column_int64(s, 1) * step_min * 60000;
+	(*pts)[*n].code = last != NULL && strcmp(last->code, code) == 0 ?
+	    last->code : strdup(code);
+	(*pts)[*n].bucket_ms = bucket_ms;
 	(*pts)[*n].count = sqlite3_column_int64(s, 2);
 	if ((*pts)[*n].code == NULL)
 		return -1;
@@ -1455,6 +1474,7 @@ store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
 {
 	int64_t step_min = step_ms / 60000 > 0 ? step_ms / 60000 : 1;
 	int64_t m1 = minute_floor(from_ms), m2 = minute_ceil(to_ms);
+	int64_t unit;
 	char sql[512];
 	sqlite3_stmt *s;
 	size_t cap = 0;
@@ -1464,26 +1484,29 @@ store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
 	*n = 0;
 	/*
 	 * Steps of whole hours on hour boundaries read the hourly table.
-	 * Either table is walked code by code, each code's range in turn.
+	 * Either table is walked code by code (the strings index gives the
+	 * codes in name order), each code's range in time order, so the rows
+	 * need no sort: buckets are summed as they pass, in points_add().
 	 */
 	hours = step_min % 60 == 0 && m1 % 60 == 0 && m2 % 60 == 0;
-	snprintf(sql, sizeof sql, "SELECT c.value, r.%s / ?3 AS b,"
-	    " sum(r.count) FROM strings c JOIN %s r ON r.code_id = c.id"
+	unit = hours ? 60 : 1;
+	snprintf(sql, sizeof sql, "SELECT c.value, r.%s, r.count"
+	    " FROM strings c JOIN %s r ON r.code_id = c.id"
 	    " AND r.%s >= ?1 AND r.%s < ?2 WHERE c.kind = 1%s"
-	    " GROUP BY c.id, b ORDER BY c.value, b",
+	    " ORDER BY c.value, r.%s",
 	    hours ? "hour" : "minute", hours ? "code_hour" : "code_minute",
 	    hours ? "hour" : "minute", hours ? "hour" : "minute",
-	    code != NULL ? " AND c.value = ?4" : "");
+	    code != NULL ? " AND c.value = ?3" : "",
+	    hours ? "hour" : "minute");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, cause, "preparing timeseries query");
-	sqlite3_bind_int64(s, 1, hours ? m1 / 60 : m1);
-	sqlite3_bind_int64(s, 2, hours ? m2 / 60 : m2);
-	sqlite3_bind_int64(s, 3, hours ? step_min / 60 : step_min);
+	sqlite3_bind_int64(s, 1, m1 / unit);
+	sqlite3_bind_int64(s, 2, m2 / unit);
 	if (code != NULL)
-		sqlite3_bind_text(s, 4, code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, code, -1, SQLITE_STATIC);
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (points_push(s, step_min, points, n, &cap) == -1) {
+		if (points_add(s, unit, step_min, points, n, &cap) == -1) {
 			set_cause(cause, "out of memory building a series");
 			goto fail;
 		}
@@ -1509,7 +1532,8 @@ store_points_free(struct store_point *points, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(points[i].code);
+		if (i == 0 || points[i].code != points[i - 1].code)
+			free(points[i].code);
 	free(points);
 }
 

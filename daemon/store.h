@@ -169,7 +169,8 @@ struct store_point {
 /*
  * Counts per code per bucket of step_ms (a multiple of a minute) in
  * [from, to), ordered by code then bucket; empty buckets are left out.
- * code NULL means every code.
+ * code NULL means every code.  Consecutive points of one code share one
+ * code string: free them only with store_points_free().
  */
 int store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
     int64_t step_ms, const char *code, struct store_point **points,
