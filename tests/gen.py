@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """gen.py - synthetic Dedicated KMS captures for kmswatch.
 
-Writes what kmswatch ingests: either a stream of protobuf `Error` messages or
-an HTTP/1.1 proxy dump of Dedicated KMS calls, plus an optional "truth" file
-saying exactly which error records were written.  Standard library only; the
-proto3 `Error` message is encoded by hand:
+Writes what kmswatch ingests: a stream of protobuf `Error` messages, an
+HTTP/1.1 proxy dump of Dedicated KMS calls, or JSON Lines of Errors, plus an
+optional "truth" file saying exactly which error records were written.
+Standard library only; the proto3 `Error` message is encoded by hand:
 
     1 StatusCode   int32   tag 0x08, omitted when 0
     2 ErrorCode    string  tag 0x12, omitted when ""
@@ -12,11 +12,13 @@ proto3 `Error` message is encoded by hand:
     4 RequestId    string  tag 0x22, omitted when ""
 
 Usage
-    gen.py --scenario FILE.json --format pb|http --out PATH [--truth PATH]
-           [--seed N] [--count N] [--start RFC3339] [--duration S] [--with-ok]
+    gen.py --scenario FILE.json --format pb|http|jsonl --out PATH
+           [--truth PATH] [--seed N] [--count N] [--start RFC3339]
+           [--duration S] [--with-ok]
     gen.py --self-check
 
-    --out -         writes to standard output.
+    --out -         writes to standard output (to pipe into
+                    `kmswatch ingest --format FMT -`).
     --seed N        overrides the scenario's "seed" (default 1).
     --start T       overrides the scenario's "start" (RFC 3339, or unix
                     seconds); spikes move with it (their offset from the
@@ -26,11 +28,14 @@ Usage
     --count N       exactly N error records, spread evenly over the duration,
                     codes drawn from "mix"; rates and spikes are ignored.
                     With --with-ok, round(N * ok_per_error) successful
-                    exchanges are spread evenly as well.
-    --with-ok       http only (ignored for pb): also write 2xx exchanges.
-    --self-check    generate small pb and http captures into a temporary
-                    directory, decode them back (the http side with
-                    http.client) and compare with the truth files.
+                    exchanges are spread evenly as well.  pb and jsonl
+                    work in chunks, so memory does not grow with N: a
+                    hundred million records are fine.
+    --with-ok       http only (ignored for pb and jsonl): also write 2xx
+                    exchanges.
+    --self-check    generate small pb, http and jsonl captures, decode them
+                    back (http with http.client, jsonl with json.loads) and
+                    compare with the truth files.
 
 Output formats
     pb    varint length-delimited Error messages (writeDelimitedTo framing).
@@ -49,6 +54,18 @@ Output formats
           no x-kms-acccesskeyid header, InvalidParam (Date) has a malformed
           request date, RequestTimeTooSkewed a date 16-90 minutes off, and
           so on.
+    jsonl one JSON object per line ("\\n" after each), the proto3 JSON form
+          of the Error after the two keys kmswatch also reads, always in
+          this order:
+            {"time":1796288405706,"api":"Decrypt","StatusCode":409,
+             "ErrorCode":"Rejected.Disabled","ErrorMessage":"...",
+             "RequestId":"..."}
+          time is the record's time as an integer of ms since the epoch
+          (kmswatch reads numbers below 1e11 as seconds, so a --start
+          before March 1973 would be misread).  api is picked as for http,
+          InvalidApiName's being the bad name.  As in proto3 JSON, a 0
+          StatusCode and empty strings are left out; StatusCode is the
+          status, as in pb.  Non-ASCII characters become \\uXXXX escapes.
 
 Scenario JSON (only "mix" is required)
     {
@@ -80,10 +97,10 @@ Truth file (--truth PATH), JSON Lines in the order things were written
       {"request_id": "<upper-case UUID4>", "code": ..., "status": <int>,
        "message": ..., "api": <str|null>, "time_ms": <int|null>,
        "body_status": <int>}
-      status       the HTTP status (pb: the StatusCode in the body)
-      api          x-kms-apiname of the request (pb: null)
+      status       the HTTP status (pb, jsonl: the StatusCode in the body)
+      api          x-kms-apiname of the request (jsonl: "api"; pb: null)
       time_ms      the response's Date header in ms since the epoch, so a
-                   whole second (pb: null)
+                   whole second (jsonl: "time", to the ms; pb: null)
       body_status  the StatusCode put in the body, 0 when omitted
     successful exchange (http --with-ok only):
       {"ok": true, "api": ..., "status": 200, "time_ms": <int>}
@@ -217,6 +234,9 @@ _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _UUID_MASK = ((1 << 128) - 1) & ~((0xF << 76) | (0x3 << 62))
 _UUID_BITS = (0x4 << 76) | (0x2 << 62)
 _FLUSH = 1 << 20
+# Records per batch on the fast paths: large enough that the per-batch
+# cost vanishes, small enough that memory stays bounded for any --count.
+_CHUNK = 65536
 
 
 class Usage(Exception):
@@ -401,8 +421,13 @@ def poisson_times(rng, start_ms, end_ms, rate_per_min):
         out.append(int(t))
 
 
-def even_times(start_ms, duration_ms, n):
-    return [start_ms + (2 * i + 1) * duration_ms // (2 * n) for i in range(n)]
+def even_times(start_ms, duration_ms, n, lo=0, hi=None):
+    """The times of records lo..hi-1 of n spread evenly over the duration,
+    each in the middle of its 1/n slice; a slice of the whole list, so
+    that a long run can be produced in pieces."""
+    hi = n if hi is None else hi
+    return [start_ms + (2 * i + 1) * duration_ms // (2 * n)
+            for i in range(lo, hi)]
 
 
 class Plan:
@@ -428,6 +453,7 @@ class Plan:
         self.body_status_ratio = float(scenario.get("body_status_ratio", 0.3))
         self.chunked_ratio = float(scenario.get("chunked_ratio", 0.2))
         apis = scenario.get("apis") or DEFAULT_APIS
+        self.api_weights = {a: float(w) for a, w in apis.items()}
         self.apis = list(apis)
         self.api_cum = cumulative([float(apis[a]) for a in self.apis])
         keyed = [a for a in self.apis if a not in KEYLESS_APIS]
@@ -442,6 +468,19 @@ class Plan:
             self.spikes.append((s["code"], max(at, self.start_ms),
                                 min(end, self.end_ms),
                                 float(s["rate_per_min"]), s.get("api")))
+
+    def pick_api(self, rng, keyed):
+        """An x-kms-apiname from the weights; a keyed code never comes from
+        a call that names no key."""
+        if keyed:
+            return rng.choices(self.keyed_apis, cum_weights=self.keyed_cum)[0]
+        return rng.choices(self.apis, cum_weights=self.api_cum)[0]
+
+    def api_choices(self, keyed):
+        """[(api, probability)] that pick_api(rng, keyed) follows."""
+        names = self.keyed_apis if keyed else self.apis
+        total = sum(self.api_weights[a] for a in names)
+        return [(a, self.api_weights[a] / total) for a in names]
 
     def events(self, rng):
         """[(time_ms, kind, arg)] in time order: kind "err" with arg a
@@ -497,16 +536,36 @@ class Sinks:
             self.tbuf = []
 
 
-def write_pb(indices, variants, rng, out, truth, chunk=65536):
-    """The fast path: per record only the RequestId is new."""
+def slices(seq, size=None):
+    """seq (a list) in consecutive slices of at most size (_CHUNK) items."""
+    size = size or _CHUNK
+    for lo in range(0, len(seq), size):
+        yield seq[lo:lo + size]
+
+
+def drawn_chunks(rng, population, cum, count, size=None):
+    """count draws from population, a list of at most size (_CHUNK) at a
+    time.  Consecutive choices() calls use the generator exactly as one
+    call with the total k would, so the split changes no value."""
+    size = size or _CHUNK
+    for lo in range(0, count, size):
+        yield rng.choices(population, cum_weights=cum,
+                          k=min(size, count - lo))
+
+
+def write_pb(chunks, variants, rng, out, truth):
+    """The fast path: per record only the RequestId is new.  chunks yields
+    lists of variant indices; each list is written as one piece."""
     getbits = rng.getrandbits
     mask, bits = _UUID_MASK, _UUID_BITS
     prefix = [v.pb_prefix for v in variants]
     tail = [v.truth_tail for v in variants]
-    for lo in range(0, len(indices), chunk):
+    n = 0
+    for chunk in chunks:
+        n += len(chunk)
         opart, tpart = [], []
         oadd, tadd = opart.append, tpart.append
-        for i in indices[lo:lo + chunk]:
+        for i in chunk:
             s = "%032X" % ((getbits(128) & mask) | bits)
             r = f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}"
             oadd(prefix[i])
@@ -518,7 +577,130 @@ def write_pb(indices, variants, rng, out, truth, chunk=65536):
         out.write("".join(opart).encode("latin-1"))
         if truth is not None:
             truth.write("".join(tpart))
-    return len(indices)
+    return n
+
+
+# ---------------------------------------------------------------------------
+# jsonl.
+
+class JsonlPieces:
+    """The constant parts of jsonl lines and their truth records, one entry
+    per (variant, api) pair, numbered in the order first asked for.  A line
+    is '{"time":' T line[i] RequestId '"}\\n'; its truth record is
+    '{"request_id": "' RequestId truth_a[i] T truth_b[i]."""
+
+    def __init__(self, variants):
+        self.variants = variants
+        self.line, self.truth_a, self.truth_b = [], [], []
+        self.numbers = {}
+        # The Error's members after "api", by variant: proto3 JSON leaves
+        # out defaults, and json.dumps makes any message a valid string.
+        self.members = []
+        for v in variants:
+            m = {}
+            if v.status:
+                m["StatusCode"] = v.status
+            if v.code:
+                m["ErrorCode"] = v.code
+            if v.message:
+                m["ErrorMessage"] = v.message
+            self.members.append(json.dumps(m, separators=(",", ":"))[1:-1])
+
+    def number(self, vi, api):
+        key = (vi, api)
+        i = self.numbers.get(key)
+        if i is not None:
+            return i
+        v = self.variants[vi]
+        head = ',"api":' + json.dumps(api) if api else ""
+        if self.members[vi]:
+            head += "," + self.members[vi]
+        self.line.append(head + ',"RequestId":"')
+        # The same keys, order and spacing as the http truth (json.dumps
+        # of a dict); body_status is the StatusCode written, as for pb.
+        self.truth_a.append(
+            '", "code": %s, "status": %d, "message": %s, "api": %s, '
+            '"time_ms": ' % (json.dumps(v.code), v.status,
+                             json.dumps(v.message), json.dumps(api or None)))
+        self.truth_b.append(', "body_status": %d}\n' % v.status)
+        i = self.numbers[key] = len(self.line) - 1
+        return i
+
+
+def jsonl_count_chunks(plan, rng, jp, mix_idx, weights):
+    """--count: (times, pair numbers) per chunk, the times spread evenly.
+    Variant and api are drawn together, one choices() value per record,
+    from the joint weights: the variant's mix weight times the api's share
+    among those pick_api() would choose from."""
+    nums, probs = [], []
+    for vi in mix_idx:
+        v = jp.variants[vi]
+        if v.fault == "apiname":  # the bad name is the api, as in http
+            apis = [(v.value, 1.0)]
+        else:
+            apis = plan.api_choices(v.code in KEYED_CODES)
+        for api, share in apis:
+            if share > 0:
+                nums.append(jp.number(vi, api))
+                probs.append(weights[vi] * share)
+    cum = cumulative(probs)
+    n = plan.count
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        yield (even_times(plan.start_ms, plan.duration_ms, n, lo, hi),
+               rng.choices(nums, cum_weights=cum, k=hi - lo))
+
+
+def jsonl_event_chunks(plan, rng, jp, pick):
+    """The scenario's event plan, spikes included: (times, pair numbers)
+    per chunk, variant and api chosen as HttpWriter.error() does."""
+    variants = jp.variants
+    for chunk in slices(plan.events(rng)):
+        times, nums = [], []
+        for t, _, spike in chunk:
+            if spike is None:
+                vi, api = pick(), None
+            else:
+                code, _, _, _, api = plan.spikes[spike]
+                vi = pick(code)
+            v = variants[vi]
+            if api is None:
+                api = plan.pick_api(rng, v.code in KEYED_CODES)
+            if v.fault == "apiname":
+                api = v.value
+            times.append(t)
+            nums.append(jp.number(vi, api))
+        yield times, nums
+
+
+def write_jsonl(chunks, jp, rng, out, truth):
+    """The fast path: per record only the time, the (variant, api) pair and
+    the RequestId vary; chunks yields (times, pair numbers) lists."""
+    getbits = rng.getrandbits
+    mask, bits = _UUID_MASK, _UUID_BITS
+    # The lists themselves: the event path adds pairs while it goes.
+    line, ta, tb = jp.line, jp.truth_a, jp.truth_b
+    n = 0
+    for times, nums in chunks:
+        n += len(nums)
+        opart, tpart = [], []
+        oadd, tadd = opart.append, tpart.append
+        if truth is None:
+            for t, i in zip(times, nums):
+                s = "%032X" % ((getbits(128) & mask) | bits)
+                oadd(f'{{"time":{t}{line[i]}{s[:8]}-{s[8:12]}-{s[12:16]}'
+                     f'-{s[16:20]}-{s[20:]}"}}\n')
+        else:
+            for t, i in zip(times, nums):
+                s = "%032X" % ((getbits(128) & mask) | bits)
+                r = f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}"
+                oadd(f'{{"time":{t}{line[i]}{r}"}}\n')
+                tadd(f'{{"request_id": "{r}{ta[i]}{t}{tb[i]}')
+        # ensure_ascii json.dumps: the text is ASCII, any codec will do
+        out.write("".join(opart).encode("ascii"))
+        if truth is not None:
+            truth.write("".join(tpart))
+    return n
 
 
 # ---------------------------------------------------------------------------
@@ -530,10 +712,7 @@ class HttpWriter:
         self.host = pools["instance"] + ".cryptoservice.kms.aliyuncs.com"
 
     def pick_api(self, keyed):
-        p = self.plan
-        if keyed:
-            return self.rng.choices(p.keyed_apis, cum_weights=p.keyed_cum)[0]
-        return self.rng.choices(p.apis, cum_weights=p.api_cum)[0]
+        return self.plan.pick_api(self.rng, keyed)
 
     def request_body(self, api, key):
         rng = self.rng
@@ -656,8 +835,8 @@ def generate(scenario, fmt, out, truth=None, seed=None, count=None,
              start=None, duration=None, with_ok=False):
     """Writes one capture to the binary file out (and truth, a text file).
     Returns the number of error records written."""
-    if fmt not in ("pb", "http"):
-        raise Usage("format must be pb or http")
+    if fmt not in ("pb", "http", "jsonl"):
+        raise Usage("format must be pb, http or jsonl")
     if count is not None and count < 0:
         raise Usage("--count must not be negative")
     plan = Plan(scenario, seed, count, start, duration,
@@ -675,11 +854,28 @@ def generate(scenario, fmt, out, truth=None, seed=None, count=None,
 
     if fmt == "pb":
         if count is not None:
-            indices = rng.choices(mix_idx, cum_weights=mix_cum, k=count)
+            # All N indices used to be drawn before the first RequestId.
+            # To keep that stream, and so the output, without holding N
+            # indices, a copy of the generator draws them in chunks while
+            # the generator itself is first moved past them all.
+            copy = random.Random()
+            copy.setstate(rng.getstate())
+            for _ in drawn_chunks(rng, mix_idx, mix_cum, count):
+                pass
+            chunks = drawn_chunks(copy, mix_idx, mix_cum, count)
         else:
-            indices = [pick(None if e[2] is None else plan.spikes[e[2]][0])
-                       for e in plan.events(rng)]
-        return write_pb(indices, variants, rng, out, truth)
+            chunks = slices([
+                pick(None if e[2] is None else plan.spikes[e[2]][0])
+                for e in plan.events(rng)])
+        return write_pb(chunks, variants, rng, out, truth)
+
+    if fmt == "jsonl":
+        jp = JsonlPieces(variants)
+        if count is not None:
+            chunks = jsonl_count_chunks(plan, rng, jp, mix_idx, weights)
+        else:
+            chunks = jsonl_event_chunks(plan, rng, jp, pick)
+        return write_jsonl(chunks, jp, rng, out, truth)
 
     sinks = Sinks(out, truth)
     w = HttpWriter(plan, pools, rng, sinks)
@@ -703,7 +899,7 @@ def main(argv=None):
         description="Generate synthetic Dedicated KMS captures "
         "(see the module docstring).")
     ap.add_argument("--scenario", help="scenario JSON file")
-    ap.add_argument("--format", choices=("pb", "http"))
+    ap.add_argument("--format", choices=("pb", "http", "jsonl"))
     ap.add_argument("--out", help="capture to write ('-' for stdout)")
     ap.add_argument("--truth", help="JSON Lines truth file to write")
     ap.add_argument("--seed", type=int)
@@ -812,6 +1008,33 @@ def _parse_http(data):
     return out
 
 
+_JSONL_KEYS = ("time", "api", "StatusCode", "ErrorCode", "ErrorMessage",
+               "RequestId")
+
+
+def _check_jsonl(data, facts):
+    """Parses a jsonl capture line by line and compares it with its truth."""
+    text = data.decode("ascii")
+    _check(text == "" or text.endswith("\n"), "jsonl: last line unended")
+    lines = text.split("\n")[:-1]
+    _check(len(lines) == len(facts), "jsonl: %d lines, %d truth records"
+           % (len(lines), len(facts)))
+    for k, (line, f) in enumerate(zip(lines, facts), 1):
+        rec = json.loads(line)
+        keys = tuple(rec)
+        _check(keys == tuple(x for x in _JSONL_KEYS if x in keys),
+               "jsonl line %d: key order %r" % (k, keys))
+        _check((rec.get("StatusCode", 0), rec.get("ErrorCode", ""),
+                rec.get("ErrorMessage", ""), rec["RequestId"], rec["time"],
+                rec.get("api")) ==
+               (f["status"], f["code"], f["message"], f["request_id"],
+                f["time_ms"], f["api"]), "jsonl record %d" % k)
+        _check(type(rec["time"]) is int, "jsonl: time not an integer")
+        _check(f["body_status"] == f["status"], "jsonl body_status")
+    times = [f["time_ms"] for f in facts]
+    _check(times == sorted(times), "jsonl: not in time order")
+
+
 def self_check():
     scenario = {
         "start": "2026-12-03T09:00:00Z", "duration_s": 600,
@@ -822,7 +1045,7 @@ def self_check():
     }
     tmp = tempfile.mkdtemp(prefix="kmswatch-gen-")
     try:
-        for fmt in ("pb", "http"):
+        for fmt in ("pb", "http", "jsonl"):
             outs = []
             for _ in range(2):
                 o, t = io.BytesIO(), io.StringIO()
@@ -850,6 +1073,14 @@ def self_check():
                             f["request_id"]), "pb record %d" % k)
                     _check(f["body_status"] == f["status"], "pb body_status")
                 _check(k == len(facts), "pb: record count")
+            elif fmt == "jsonl":
+                _check_jsonl(data, facts)
+                # ~200 expected, against ~0.2 from the steady rate
+                at = parse_time(scenario["spikes"][0]["at"])
+                spike = [f for f in facts if f["code"] == "Rejected.Disabled"
+                         and f["api"] == "Decrypt"
+                         and at <= f["time_ms"] < at + 60000]
+                _check(len(spike) > 100, "jsonl: the spike is missing")
             else:
                 msgs = _parse_http(data)
                 _check(len(msgs) == len(facts), "http: message count")
@@ -878,6 +1109,20 @@ def self_check():
         main(["--scenario", sp, "--format", "pb", "--out", p,
               "--count", "1000"])
         _check(os.path.getsize(p) > 0, "main wrote nothing")
+        # jsonl --count, past one chunk: even times, the truth agrees
+        p, tp = os.path.join(tmp, "x.jsonl"), os.path.join(tmp, "x.truth")
+        n = _CHUNK + 1001
+        main(["--scenario", sp, "--format", "jsonl", "--out", p, "--truth",
+              tp, "--count", str(n), "--start", "2026-11-01T00:00:00Z",
+              "--duration", "2592000"])
+        with open(tp, encoding="utf-8") as f:
+            facts = [json.loads(x) for x in f]
+        with open(p, "rb") as f:
+            _check_jsonl(f.read(), facts)
+        _check([f["time_ms"] for f in facts] ==
+               even_times(parse_time("2026-11-01T00:00:00Z"),
+                          2592000 * 1000, n), "jsonl --count: times")
+        print("self-check jsonl --count: %d records ok" % n)
     finally:
         for name in os.listdir(tmp):
             os.unlink(os.path.join(tmp, name))
