@@ -4,7 +4,9 @@
 #   make deps     install the Debian packages the build and tests need
 #   make run      deps + build, then serve on 127.0.0.1:8080
 #   make test     deps + build, then every unit, browser and black-box test
-#   make bench    ingest and lookup figures (see bench/)
+#   make bench    kmswatch against its peers: ingest, follow, queries at
+#                 1M/10M/100M records, HTTP, memory, size (see bench/;
+#                 BENCH_ARGS="--quick" for a short check)
 #   make soak     minutes of mixed load (SOAK_SECONDS, default 300); not
 #                 part of make test
 #
@@ -38,7 +40,8 @@ OBJS    := $(SRCS:%.c=build/obj/%.o) $(GENOBJS)
 LIBOBJS := $(LIBSRCS:%.c=build/obj/%.o) $(GENOBJS)
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 
-.PHONY: all deps run test unit browser blackbox bench soak soak-deps clean
+.PHONY: all deps run test unit browser blackbox bench bench-deps soak \
+        soak-deps clean
 
 all: build/kmswatch
 
@@ -124,9 +127,21 @@ browser: build/kmswatch
 test: deps
 	$(MAKE) unit browser blackbox
 
-bench: deps
-	$(MAKE) build/kmswatch
-	/usr/bin/python3 bench/bench.py
+# The bench's peers: wrk and nginx for HTTP, python3-protobuf for the
+# script a user would write, and the raw SQLite ceiling in C.
+bench-deps:
+	@$(MAKE) --no-print-directory deps \
+	    DEB_PKGS="wrk nginx-light python3-protobuf"
+
+build/bench/raw_ceiling: bench/peers/raw_ceiling.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra $(WERROR) -o $@ $< \
+	    -lsqlite3
+
+# BENCH_ARGS passes options to bench/bench.py (see its --help).
+bench: deps bench-deps
+	$(MAKE) build/kmswatch build/bench/raw_ceiling
+	/usr/bin/python3 bench/bench.py $(BENCH_ARGS)
 
 # wrk drives the soak's HTTP load; only this target needs it.
 soak-deps:

@@ -1,20 +1,28 @@
 #!/usr/bin/python3
 """follow.py - how fast `kmswatch serve` keeps up with a followed file.
 
-A writer appends JSON Lines error records to a followed file as fast as it
-can for --seconds (default 30); meanwhile a prober picks records just
-written and asks GET /api/v1/requests/{id} until each is visible, which
-gives the append-to-visible lag.  Prints records/s stored and the lag's
-p50/p99, and adds them to bench/results/follow.json.
+Two phases against one daemon following one JSON Lines file:
 
-    follow.py [--seconds N]
+1. Throughput: tests/gen.py's records (--records, default 2,000,000) are
+   appended to the file in 4 MiB writes, as fast as the disk takes them;
+   the time until /healthz counts them all gives the records/s the
+   daemon sustains from a followed file.
+2. Lag: a writer appends --rate records a second (default 10,000: well
+   under that ceiling, as a busy service logs) in ten flushes a second,
+   for --seconds (default 15); a prober takes every 1,000th RequestId
+   and asks GET /api/v1/requests/{id} until it is there.  The time from
+   the flush to the first 200 is the append-to-visible lag.
+
+Prints the figures and writes bench/results/follow.json; bench.py calls
+measure() for its follow section.
+
+    follow.py [--records N] [--rate N] [--seconds N] [--quick]
 """
 import argparse
 import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,116 +30,143 @@ import threading
 import time
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "build", "kmswatch")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+
+SCENARIO = os.path.join(bl.ROOT, "tests", "scenarios", "basic.json")
 MSG = "The request was rejected because the key state is Disabled."
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def throughput(daemon, path, records, work):
+    src = os.path.join(work, "burst.jsonl")
+    subprocess.run([sys.executable, bl.GEN, "--scenario", SCENARIO,
+                    "--format", "jsonl", "--count", str(records),
+                    "--seed", "77", "--out", src], check=True)
+    base = bl.get_json(daemon.port, "/healthz")[1]["records"]
+    t0 = time.monotonic()
+    with open(src, "rb") as f, open(path, "ab") as out:
+        while True:
+            chunk = f.read(4 << 20)
+            if not chunk:
+                break
+            out.write(chunk)
+            out.flush()
+    written = time.monotonic() - t0
+    conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
+    deadline = t0 + 600
+    while time.monotonic() < deadline:
+        n = json.loads(bl.get(conn, "/healthz")[1])["records"] - base
+        if n >= records:
+            break
+        time.sleep(0.02)
+    secs = time.monotonic() - t0
+    os.unlink(src)
+    if n < records:
+        raise bl.BenchError("follow: %d of %d records stored in 600 s"
+                            % (n, records))
+    return {"records": records, "seconds": round(secs, 2),
+            "records_per_s": round(records / secs),
+            "append_seconds": round(written, 2)}
 
 
-def get(conn, path):
-    conn.request("GET", path)
-    resp = conn.getresponse()
-    body = resp.read()
-    return resp.status, body
-
-
-def wait_up(port):
-    for _ in range(200):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            if get(c, "/healthz")[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("follow.py: the daemon did not start")
-
-
-def writer(path, seconds, written, probes, stop):
-    """Appends records in batches of 500 lines, as a busy logger would."""
-    end = time.monotonic() + seconds
+def writer(path, rate, seconds, probes):
+    """Appends rate records a second, a tenth at a time."""
+    per_tick = max(1, rate // 10)
+    tick = time.monotonic()
+    end = tick + seconds
     n = 0
-    with open(path, "a", buffering=1 << 20) as f:
+    with open(path, "a") as f:
         while time.monotonic() < end:
-            lines = []
-            for _ in range(500):
+            lines, probe = [], None
+            for _ in range(per_tick):
                 rid = str(uuid.uuid4()).upper()
                 lines.append(json.dumps({
                     "ErrorCode": "Rejected.Disabled", "ErrorMessage": MSG,
                     "RequestId": rid, "StatusCode": 409,
                     "time": int(time.time() * 1000), "api": "Decrypt"}))
+                n += 1
+                if n % 1000 == 0:
+                    probe = rid
             f.write("\n".join(lines) + "\n")
             f.flush()
-            n += len(lines)
-            if len(probes) < 2000 and n % 5000 == 0:
-                probes.append((rid, time.monotonic()))
-    written.append(n)
-    stop.set()
+            if probe:
+                probes.append((probe, time.monotonic()))
+            tick += 0.1
+            time.sleep(max(0.0, tick - time.monotonic()))
+    return n
 
 
-def prober(port, probes, lags, stop):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    done = 0
-    while not (stop.is_set() and done >= len(probes)):
-        if done >= len(probes):
-            time.sleep(0.005)
-            continue
-        rid, t0 = probes[done]
-        while get(conn, "/api/v1/requests/" + rid)[0] != 200:
+def prober(port, probes, lags, done):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    k = 0
+    while not (done.is_set() and k >= len(probes)):
+        if k >= len(probes):
             time.sleep(0.002)
-        lags.append(time.monotonic() - t0)
-        done += 1
+            continue
+        rid, t0 = probes[k]
+        while bl.get(conn, "/api/v1/requests/" + rid)[0] != 200:
+            time.sleep(0.001)
+        lags.append((time.monotonic() - t0) * 1000)
+        k += 1
+
+
+def lag(daemon, path, rate, seconds):
+    probes, lags, done = [], [], threading.Event()
+    p = threading.Thread(target=prober,
+                         args=(daemon.port, probes, lags, done))
+    p.start()
+    try:
+        n = writer(path, rate, seconds, probes)
+    finally:
+        done.set()
+        p.join()
+    lags.sort()
+    return {"rate": rate, "seconds": seconds, "records": n,
+            "samples": len(lags),
+            "lag_p50_ms": round(bl.percentile(lags, 0.5), 1),
+            "lag_p99_ms": round(bl.percentile(lags, 0.99), 1),
+            "lag_max_ms": round(lags[-1], 1)}
+
+
+def measure(records=2000000, rate=10000, seconds=15, quick=False):
+    if quick:
+        records, seconds = 200000, 5
+    work = tempfile.mkdtemp(prefix="kmswatch-follow-", dir="/var/tmp")
+    path = os.path.join(work, "app.jsonl")
+    open(path, "w").close()
+    try:
+        with bl.Daemon(os.path.join(work, "f.db"),
+                       ["--watch", path + ":jsonl"]) as d:
+            with bl.RssSampler(d.proc.pid) as rss:
+                res = {"throughput": throughput(d, path, records, work),
+                       "lag": lag(d, path, rate, seconds)}
+            res["rss"] = rss.figures()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    t, g = res["throughput"], res["lag"]
+    bl.print_table("follow: a jsonl file followed by kmswatch serve",
+                   ("figure", "value"),
+                   [("burst records", t["records"]),
+                    ("burst stored, records/s", t["records_per_s"]),
+                    ("lag at %d records/s, p50 ms" % g["rate"],
+                     g["lag_p50_ms"]),
+                    ("lag p99 ms", g["lag_p99_ms"]),
+                    ("lag max ms", g["lag_max_ms"]),
+                    ("daemon peak RSS MiB", res["rss"]["peak_mib"])])
+    return res
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=30)
-    args = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="kmswatch-follow-")
-    path = os.path.join(work, "app.jsonl")
-    open(path, "w").close()
-    port = free_port()
-    proc = subprocess.Popen([BIN, "serve", "--db",
-                             os.path.join(work, "f.db"), "--listen",
-                             "127.0.0.1:%d" % port, "--watch",
-                             path + ":jsonl", "--retention", "0"],
-                            stderr=subprocess.DEVNULL)
-    try:
-        wait_up(port)
-        written, probes, lags, stop = [], [], [], threading.Event()
-        t0 = time.monotonic()
-        w = threading.Thread(target=writer,
-                             args=(path, args.seconds, written, probes, stop))
-        p = threading.Thread(target=prober, args=(port, probes, lags, stop))
-        w.start()
-        p.start()
-        w.join()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        while json.loads(get(conn, "/healthz")[1])["records"] < written[0]:
-            time.sleep(0.05)
-        elapsed = time.monotonic() - t0
-        p.join()
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(work, ignore_errors=True)
-    lags.sort()
-    res = {"records": written[0], "seconds": round(elapsed, 2),
-           "records_per_s": round(written[0] / elapsed),
-           "lag_p50_ms": round(lags[len(lags) // 2] * 1000, 1),
-           "lag_p99_ms": round(lags[int(len(lags) * 0.99)] * 1000, 1),
-           "lag_samples": len(lags)}
-    for k, v in res.items():
-        print("%-16s %s" % (k, v))
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "bench", "results", "follow.json"),
-              "w") as f:
-        json.dump(res, f, indent=2)
-        f.write("\n")
+    ap.add_argument("--records", type=int, default=2000000)
+    ap.add_argument("--rate", type=int, default=10000)
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    res = measure(a.records, a.rate, a.seconds, a.quick)
+    bl.write_result("follow", {"when": time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "follow": res})
+    return 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ It seeds a database with records (--seed-records, default 20,000), starts
 
 - a writer appends --rate records a second (default 200) to the file;
 - three wrk processes ask, each over two connections: lookups of the
-  seeded RequestIds (bench/soak.lua walks the list), /api/v1/stats and
+  seeded RequestIds (bench/wrk.lua walks the list), /api/v1/stats and
   /api/v1/timeseries;
 - the daemon's RSS is sampled every second.
 
@@ -37,7 +37,7 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "kmswatch")
-LUA = os.path.join(ROOT, "bench", "soak.lua")
+LUA = os.path.join(ROOT, "bench", "wrk.lua")
 OUT = os.path.join(ROOT, "bench", "results", "soak.json")
 MSG = "The request was rejected because the key state is Disabled."
 CODES = [("Rejected.Disabled", 409), ("Forbidden.KeyNotFound", 404),
@@ -145,7 +145,7 @@ def wrk(port, name, path, seconds, ids=None):
 
 def wrk_result(name, proc):
     out = proc.communicate()[0]
-    m = re.search(r"^SOAK (\{.*\})$", out, re.M)
+    m = re.search(r"^WRK (\{.*\})$", out, re.M)
     if proc.returncode != 0 or not m:
         raise SystemExit("soak.py: wrk for %s failed:\n%s" % (name, out))
     r = json.loads(m.group(1))

@@ -1,12 +1,12 @@
--- soak.lua - wrk script of bench/soak.py.
+-- wrk.lua - the wrk script of bench/bench.py and bench/soak.py.
 --
--- wrk -s bench/soak.lua URL -- PATH [IDS_FILE]
+-- wrk -s bench/wrk.lua URL -- PATH [IDS_FILE]
 --
 -- Asks GET PATH over and over; when PATH ends in "/" and IDS_FILE names a
 -- file of RequestIds (one a line), each request appends the next id, so
 -- that lookups walk the stored records instead of hitting one cached row.
--- At the end it prints one line, "SOAK {json}", with the counts and the
--- latency percentiles (microseconds) that soak.py reads.
+-- At the end it prints one line, "WRK {json}", with the counts and the
+-- latency percentiles (microseconds) that the scripts read.
 
 local path, ids, n = "/", {}, 0
 
@@ -34,7 +34,7 @@ end
 function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
-      'SOAK {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,' ..
+      'WRK {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,' ..
       '"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,' ..
       '"max_us":%d}\n',
       summary.requests, summary.duration, e.connect, e.read, e.write,
