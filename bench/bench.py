@@ -111,7 +111,7 @@ def run_kmswatch(work, fmt, paths, total):
     remove_db(db)
     marks = []
     t0 = time.perf_counter()
-    out, secs, peak = bl.run_measured(
+    out, secs, mem = bl.run_measured(
         [bl.BIN, "ingest", "--json", "--format", fmt, "--source", "bench",
          "--db", db, "-"], stdin=subprocess.PIPE,
         feed=feed_pieces(paths, marks))
@@ -126,7 +126,8 @@ def run_kmswatch(work, fmt, paths, total):
     size = os.path.getsize(db)
     remove_db(db)
     return {"rows_per_s": round(total / secs), "seconds": round(secs, 2),
-            "peak_rss_mib": peak, "per_million": per_million,
+            "peak_rss_mib": mem["peak_mib"],
+            "steady_rss_mib": mem["steady_mib"], "per_million": per_million,
             "db_bytes": size}
 
 
@@ -134,14 +135,15 @@ def run_peer(work, prog, pb_file, total):
     """A peer program, run as `PROG DB PBFILE`."""
     db = os.path.join(work, "peer.db")
     remove_db(db)
-    out, secs, peak = bl.run_measured(prog + [db, pb_file])
+    out, secs, mem = bl.run_measured(prog + [db, pb_file])
     res = json.loads(out.strip().splitlines()[-1])
     if res["rows"] != total:
         raise bl.BenchError("%s stored %d of %d rows"
                             % (res["peer"], res["rows"], total))
     remove_db(db)
     return {"rows_per_s": res["rows_per_s"], "seconds": res["seconds"],
-            "peak_rss_mib": peak}
+            "peak_rss_mib": mem["peak_mib"],
+            "steady_rss_mib": mem["steady_mib"]}
 
 
 def remove_db(db):
@@ -198,11 +200,11 @@ def section_ingest(args, work):
     for total, progs in res.items():
         for name, r in progs.items():
             rows.append((name, total, r["rows_per_s"], r["seconds"],
-                         r["peak_rss_mib"],
+                         r["peak_rss_mib"], r["steady_rss_mib"],
                          " ".join(str(x) for x in r["runs"])))
     bl.print_table("ingest (median of alternating runs)",
                    ("program", "records", "rows/s", "s", "peak MiB",
-                    "every run"), rows)
+                    "steady MiB", "every run"), rows)
     for total, progs in res.items():
         pm = progs["kmswatch_pb"]["per_million"]
         if len(pm) > 1:
@@ -464,7 +466,8 @@ def section_http(args, work):
 def wrk_rounds(args, daemon, www, idfile, stats):
     secs = 3 if args.quick else 8
     got = {k: [] for k in ("lookup", "stats", "nginx_lookup",
-                           "nginx_stats")}
+                           "nginx_stats", "lookup_1conn",
+                           "nginx_lookup_1conn")}
     kms = "http://127.0.0.1:%d" % daemon.port
     with Nginx(os.path.dirname(www)) as ng, \
             bl.RssSampler(daemon.proc.pid) as rss:
@@ -477,6 +480,11 @@ def wrk_rounds(args, daemon, www, idfile, stats):
                                               path="/lookup.json"))
             got["nginx_stats"].append(bl.wrk(ngx, secs, path="/stats.json"))
             got["stats"].append(bl.wrk(kms, secs, path=stats))
+            # One connection: the latency of a lookup with no queue.
+            got["lookup_1conn"].append(bl.wrk(
+                kms, secs, 1, 1, path="/api/v1/requests/", ids=idfile))
+            got["nginx_lookup_1conn"].append(bl.wrk(
+                ngx, secs, 1, 1, path="/lookup.json"))
     res = {}
     for k, runs in got.items():
         runs.sort(key=lambda r: r["rps"])
@@ -488,7 +496,8 @@ def wrk_rounds(args, daemon, www, idfile, stats):
     rows = [(k, r["rps"], r["p50_ms"], r["p99_ms"], r["errors"],
              " ".join(str(x) for x in r["runs"]))
             for k, r in res.items() if k != "serving_rss"]
-    bl.print_table("http: wrk, 2 threads, 16 connections (median round)",
+    bl.print_table("http: wrk, 2 threads and 16 connections, or 1 and 1 "
+                   "(median round)",
                    ("target", "req/s", "p50 ms", "p99 ms", "errors",
                     "every round"), rows)
     print("kmswatch RSS under this load: peak %s MiB, steady %s MiB"

@@ -11,6 +11,7 @@ import re
 import socket
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -143,30 +144,38 @@ class RssSampler:
                 "steady_mib": round(statistics.median(half) / 1024, 1)}
 
 
-def run_measured(args, stdin=None, stdout=subprocess.PIPE, feed=None):
-    """Runs a command to its end: (stdout text, seconds, peak RSS MiB).
-
-    The peak is the kernel's own high-water mark (wait4's ru_maxrss), so
-    no short peak between samples is missed.  With feed, a function of
-    the child's stdin pipe, the caller writes the input while the clock
-    runs.
+def run_measured(args, stdin=None, feed=None):
+    """Runs a command to its end: (stdout text, seconds, memory), where
+    memory holds peak_mib, the kernel's own high-water mark (wait4's
+    ru_maxrss, so no short peak between samples is missed), and
+    steady_mib, the median RSS of the second half of the run.  With feed,
+    a function of the child's stdin pipe, the caller writes the input
+    while the clock runs.
     """
+    # Standard error goes to a file: a pipe nobody reads while the feed
+    # writes could fill and stall the child.
+    errf = tempfile.TemporaryFile()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdin=stdin, stdout=stdout,
-                            stderr=subprocess.PIPE)
-    if feed is not None:
-        feed(proc.stdin)
-        proc.stdin.close()
-    out = proc.stdout.read() if proc.stdout else b""
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE,
+                            stderr=errf)
+    with RssSampler(proc.pid) as rss:
+        if feed is not None:
+            feed(proc.stdin)
+            proc.stdin.close()
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
     secs = time.perf_counter() - t0
+    errf.seek(0)
+    err = errf.read()
+    errf.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise BenchError("%s exited %d: %s" % (os.path.basename(args[0]),
                                                proc.returncode,
                                                err.decode()[-2000:]))
-    return out.decode(), secs, round(usage.ru_maxrss / 1024, 1)
+    memory = {"peak_mib": round(usage.ru_maxrss / 1024, 1),
+              "steady_mib": rss.figures()["steady_mib"]}
+    return out.decode(), secs, memory
 
 
 def wrk(url, seconds, connections=16, threads=2, path=None, ids=None):
