@@ -227,3 +227,12 @@ def write_result(name, obj):
         f.write("\n")
     os.replace(path + ".tmp", path)
     return path
+
+
+def read_result(name):
+    """bench/results/NAME.json as written by write_result, or None."""
+    try:
+        with open(os.path.join(RESULTS, name + ".json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None

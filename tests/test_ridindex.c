@@ -156,7 +156,7 @@ test_merges_keep_every_id(void **state)
 	char rid[32];
 	int n;
 
-	/* 60 runs of 5: level 0 merges 20 times, level 1 six times. */
+	/* 60 runs of 5: level 0 merges 20 times, level 1 six, level 2 twice. */
 	add_batches(f->st, 0, 60, 5);
 	for (n = 0; n < 300; n++) {
 		snprintf(rid, sizeof rid, "R-%d", n);
@@ -169,12 +169,16 @@ test_merges_keep_every_id(void **state)
 	    "SELECT sum(entries) FROM rid_runs"), 300);
 	/*
 	 * 60 level-0 runs made 20 of level 1; 18 of those made 6 of level
-	 * 2, and level 0 was merged away entirely.
+	 * 2, which made 2 of level 3; level 0 was merged away entirely.
 	 */
 	assert_int_equal(query_int(f->path,
-	    "SELECT count(*) FROM rid_runs"), 8);
+	    "SELECT count(*) FROM rid_runs"), 4);
 	assert_int_equal(query_int(f->path,
-	    "SELECT count(*) FROM rid_runs WHERE level = 2"), 6);
+	    "SELECT count(*) FROM rid_runs WHERE level = 1"), 2);
+	assert_int_equal(query_int(f->path,
+	    "SELECT count(*) FROM rid_runs WHERE level = 2"), 0);
+	assert_int_equal(query_int(f->path,
+	    "SELECT count(*) FROM rid_runs WHERE level = 3"), 2);
 	assert_int_equal(query_int(f->path,
 	    "SELECT count(*) FROM rid_runs WHERE level = 0"), 0);
 
