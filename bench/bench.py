@@ -451,6 +451,7 @@ def section_http(args, work):
     os.chmod(work, 0o755)
     os.chmod(www, 0o755)
     stats = query_paths(end_s)["stats_code_24h"]
+    series = query_paths(end_s)["timeseries_7d_60s"]
     with bl.Daemon(db) as d:
         d.wait_steady()
         conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
@@ -460,18 +461,25 @@ def section_http(args, work):
             f.write(bl.get(conn, "/api/v1/requests/" + ids[0])[1])
         with open(os.path.join(www, "stats.json"), "wb") as f:
             f.write(bl.get(conn, stats)[1])
+        with open(os.path.join(www, "series.json"), "wb") as f:
+            f.write(bl.get(conn, series)[1])
         conn.close()
         idfile = os.path.join(work, "ids.txt")
         with open(idfile, "w") as f:
             f.write("\n".join(ids) + "\n")
-        return wrk_rounds(args, d, www, idfile, stats)
+        return wrk_rounds(args, d, www, idfile, (stats, series))
 
 
-def wrk_rounds(args, daemon, www, idfile, stats):
+def wrk_rounds(args, daemon, www, idfile, paths):
+    """Rounds of wrk on each target in turn; the 7-day series at 60 s
+    (3 MB) is asked over one connection, beside nginx sending the same
+    bytes, to show what its size alone costs."""
     secs = 3 if args.quick else 8
+    stats, series = paths
     got = {k: [] for k in ("lookup", "stats", "nginx_lookup",
                            "nginx_stats", "lookup_1conn",
-                           "nginx_lookup_1conn")}
+                           "nginx_lookup_1conn", "series_1conn",
+                           "nginx_series_1conn")}
     kms = "http://127.0.0.1:%d" % daemon.port
     with Nginx(os.path.dirname(www)) as ng, \
             bl.RssSampler(daemon.proc.pid) as rss:
@@ -489,6 +497,9 @@ def wrk_rounds(args, daemon, www, idfile, stats):
                 kms, secs, 1, 1, path="/api/v1/requests/", ids=idfile))
             got["nginx_lookup_1conn"].append(bl.wrk(
                 ngx, secs, 1, 1, path="/lookup.json"))
+            got["series_1conn"].append(bl.wrk(kms, secs, 1, 1, path=series))
+            got["nginx_series_1conn"].append(bl.wrk(
+                ngx, secs, 1, 1, path="/series.json"))
     res = {}
     for k, runs in got.items():
         runs.sort(key=lambda r: r["rps"])

@@ -48,7 +48,7 @@
 
 /*
  * Runs of one level merged into one of the next, and the last level.  A
- * level-3 run holds about 25 million entries (8^3 open runs), so at 100
+ * level-3 run holds about 25 million entries (8^3 batches), so at 100
  * million ids a lookup probes about 20 runs instead of the 44 that level
  * 2 as the last left there; each entry is written four times in all.
  */
