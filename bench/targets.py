@@ -46,14 +46,21 @@ def _ingest_targets(res):
 
 
 def _query_targets(res):
+    """The slowest stats query, the slowest one-code series, and the
+    series of every code (200,000 points a week at 60 s), by size."""
     out = []
+    groups = (("stats p50 < 10 ms", lambda k: k.startswith("stats_")),
+              ("one-code series p50 < 10 ms",
+               lambda k: k.startswith("timeseries_") and
+               k.endswith("one_code")),
+              ("all-code 7-day series p50 < 10 ms",
+               lambda k: k == "timeseries_7d_60s"))
     for size, r in res.get("queries", {}).items():
-        served = [(k, v) for k, v in r["queries"].items()
-                  if k.startswith(("stats_", "timeseries_"))]
-        if served:
-            worst = max(v["p50_ms"] for _, v in served)
-            out.append(("stats and time series p50 < 10 ms, " + size,
-                        worst, QUERY_MS_MAX, "max"))
+        for label, pick in groups:
+            got = [v["p50_ms"] for k, v in r["queries"].items() if pick(k)]
+            if got:
+                out.append(("%s, %s" % (label, size), max(got),
+                            QUERY_MS_MAX, "max"))
     return out
 
 
@@ -68,8 +75,8 @@ def _http_targets(res):
          LOOKUP_P99_MS_MAX, "max"),
         ("lookup p99 < 2 ms, 16 connections", h["lookup"]["p99_ms"],
          LOOKUP_P99_MS_MAX, "max"),
-        ("nginx p99 < 2 ms, 16 connections (for scale)",
-         h["nginx_lookup"]["p99_ms"], LOOKUP_P99_MS_MAX, "max"),
+        ("nginx p99, 16 connections, for comparison",
+         h["nginx_lookup"]["p99_ms"], LOOKUP_P99_MS_MAX, "info"),
         ("serving peak RSS < 64 MiB", h["serving_rss"]["peak_mib"],
          MIB_MAX, "max"),
         ("no failed or non-2xx requests under wrk",
@@ -84,6 +91,8 @@ def check(res):
     for name, value, bound, kind in rows:
         if value is None:
             verdict = "not measured"
+        elif kind == "info":
+            verdict = "reference"
         elif kind == "max":
             verdict = "met" if value < bound else "MISSED"
         else:

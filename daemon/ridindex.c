@@ -20,7 +20,10 @@
  * in the current batch, so the common case (a new id) costs no SQLite
  * call at all; a "maybe" is settled against the table.  The filter is
  * built on the first check from the table's keys, sized for half as many
- * again, and rebuilt twice as large when it fills.
+ * again, and rebuilt twice as large when it fills.  Its ten bits an id are
+ * the writer's one cost that grows with the database: 19 MiB at 10
+ * million ids, 160 MiB at 100 million (a filter per run level, dropped
+ * for the oldest levels, would bound it; not built).
  */
 #include <stdio.h>
 #include <stdlib.h>
