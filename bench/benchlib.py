@@ -236,3 +236,14 @@ def read_result(name):
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+def copy_in_chunks(path, out, size, flush=False):
+    """Writes the file at path to the open binary file out, size bytes at
+    a time, flushing after each when asked (a followed file then grows
+    the way a logger makes it grow)."""
+    with open(path, "rb") as src:
+        while chunk := src.read(size):
+            out.write(chunk)
+            if flush:
+                out.flush()

@@ -44,13 +44,8 @@ def throughput(daemon, path, records, work):
                     "--seed", "77", "--out", src], check=True)
     base = bl.get_json(daemon.port, "/healthz")[1]["records"]
     t0 = time.monotonic()
-    with open(src, "rb") as f, open(path, "ab") as out:
-        while True:
-            chunk = f.read(4 << 20)
-            if not chunk:
-                break
-            out.write(chunk)
-            out.flush()
+    with open(path, "ab") as out:
+        bl.copy_in_chunks(src, out, 4 << 20, flush=True)
     written = time.monotonic() - t0
     conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
     deadline = t0 + 600
