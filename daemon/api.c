@@ -73,6 +73,7 @@
 #define API_LIMIT_MAX		1000
 #define API_TOP_MAX		1000
 #define API_BUCKETS_MAX		20000
+#define API_POINT_BYTES		20	/* a usual [t,count], with its comma */
 #define API_STEP_MAX		(366 * 86400)	/* seconds */
 #define API_BODY_MAX		(1 << 20)	/* bytes, but for pushes */
 
@@ -854,6 +855,14 @@ api_run_cmp(const void *a, const void *b)
 	return (strcmp(x->code, y->code));
 }
 
+/* Whether point i starts a code; the store shares a code's string. */
+static int
+api_run_starts(const struct store_point *pts, size_t i)
+{
+	return (i == 0 || (pts[i].code != pts[i - 1].code &&
+	    strcmp(pts[i].code, pts[i - 1].code) != 0));
+}
+
 /* Splits points into runs of one code, sorted; NULL when out of memory. */
 static struct api_run *
 api_runs(const struct store_point *pts, size_t n, size_t *nruns)
@@ -861,10 +870,12 @@ api_runs(const struct store_point *pts, size_t n, size_t *nruns)
 	struct api_run	*runs;
 	size_t		 i, k = 0;
 
-	if ((runs = calloc(n > 0 ? n : 1, sizeof *runs)) == NULL)
+	for (i = 0; i < n; i++)
+		k += api_run_starts(pts, i);
+	if ((runs = calloc(k > 0 ? k : 1, sizeof *runs)) == NULL)
 		return (NULL);
-	for (i = 0; i < n; i++) {
-		if (i == 0 || strcmp(pts[i].code, pts[i - 1].code) != 0) {
+	for (i = 0, k = 0; i < n; i++) {
+		if (api_run_starts(pts, i)) {
 			runs[k].code = pts[i].code;
 			runs[k].first = i;
 			k++;
@@ -884,6 +895,24 @@ struct api_grid {
 	size_t		 n;		/* buckets */
 	int64_t		*counts;	/* n scratch counters */
 };
+
+/* Writes [when,count], after a comma unless it is the first pair. */
+static void
+api_point(struct textbuf *t, int comma, int64_t when, int64_t count)
+{
+	char	*p, *start;
+
+	if ((start = p = textbuf_space(t, 2 * TEXTBUF_INT_MAX + 4)) == NULL)
+		return;
+	if (comma)
+		*p++ = ',';
+	*p++ = '[';
+	p += textbuf_digits(p, when);
+	*p++ = ',';
+	p += textbuf_digits(p, count);
+	*p++ = ']';
+	textbuf_used(t, (size_t)(p - start));
+}
 
 /*
  * {"code":...,"points":[[t,count],...]} with every bucket present.  A
@@ -911,13 +940,9 @@ api_series(struct textbuf *t, const struct api_run *run,
 	}
 	textbuf_printf(t, "{\"code\":%s,\"points\":[", code);
 	free(code);
-	for (b = 0; b < g->n; b++) {
-		textbuf_append(t, b == 0 ? "[" : ",[", b == 0 ? 1 : 2);
-		textbuf_int(t, (g->from + (int64_t)b * g->step) / 1000);
-		textbuf_append(t, ",", 1);
-		textbuf_int(t, g->counts[b]);
-		textbuf_append(t, "]", 1);
-	}
+	for (b = 0; b < g->n; b++)
+		api_point(t, b > 0, (g->from + (int64_t)b * g->step) / 1000,
+		    g->counts[b]);
 	textbuf_append(t, "]}", 2);
 }
 
@@ -936,6 +961,8 @@ api_series_list(struct textbuf *t, const struct store_point *pts, size_t n,
 		goto out;
 	}
 
+	/* Room for every pair at once: no copy as the answer grows. */
+	textbuf_space(t, nruns * g->n * API_POINT_BYTES);
 	textbuf_append(t, "[", 1);
 	for (i = 0; i < nruns; i++) {
 		if (i > 0)

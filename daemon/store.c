@@ -67,7 +67,8 @@ enum stmt_id {
 	ST_INSERT, ST_INSERT_MANY, ST_NEXT_ID, ST_STR_GET, ST_STR_ADD,
 	ST_ROLLUP, ST_ROLLUP_HOUR, ST_CODE_MINUTE, ST_CODE_HOUR, ST_RESPONSES,
 	ST_RESPONSES_HOUR, ST_REJECT,
-	ST_INPUT_GET, ST_INPUT_PUT, ST_TOTAL, ST_TOTAL_RESPONSES, ST_COUNTER, ST_LOOKUP, ST_COUNT
+	ST_INPUT_GET, ST_INPUT_PUT, ST_TOTAL, ST_TOTAL_RESPONSES, ST_COUNTER,
+	ST_CM_SELECT, ST_CM_PUT, ST_CM_DELETE, ST_LOOKUP, ST_COUNT
 };
 
 /*
@@ -86,6 +87,20 @@ struct pending_row {
 	int64_t v[INSERT_COLS - 1];	/* the integer columns, in order */
 	size_t rid;			/* request_id at store.rid_text + rid */
 };
+
+/*
+ * code_minutes (schema/008): one row per code and hour, the hour's minute
+ * counts as CM_MINUTES 32-bit little-endian integers.  Its rows are only
+ * ever written from code_minute, by code_minutes_write().
+ */
+#define CM_MINUTES	60
+#define CM_BYTES	(CM_MINUTES * 4)
+#define CM_SELECT_SQL	"SELECT minute, count FROM code_minute" \
+	" WHERE code_id = ?1 AND minute >= ?2 * 60 AND minute < ?2 * 60 + 60"
+#define CM_PUT_SQL	"INSERT OR REPLACE INTO code_minutes" \
+	" (code_id, hour, counts) VALUES (?1, ?2, ?3)"
+#define CM_DELETE_SQL	"DELETE FROM code_minutes WHERE code_id = ?1" \
+	" AND hour = ?2"
 
 /* The columns of a store_row, in fill_row()'s order, and their joins. */
 #define ROW_SELECT "SELECT r.id, r.time_ms, r.status, r.body_status," \
@@ -135,6 +150,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INPUT_PUT] = "INSERT OR REPLACE INTO inputs (source, dev, ino,"
 	    " head_len, head_hash, done, updated_ms)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_CM_SELECT] = CM_SELECT_SQL,
+	[ST_CM_PUT] = CM_PUT_SQL,
+	[ST_CM_DELETE] = CM_DELETE_SQL,
 	[ST_LOOKUP] = ROW_SELECT " FROM records r" ROW_JOINS
 	    " WHERE r.id IN (SELECT x.id FROM rid_runs u CROSS JOIN"
 	    " rid_index x ON x.h = (u.run << 40) | ?1"
@@ -222,6 +240,97 @@ read_version(struct store *st, char **cause)
 }
 
 /*
+ * Rewrites code_minutes' row of (code_id, hour) from code_minute with the
+ * statements cm (CM_SELECT_SQL, CM_PUT_SQL, CM_DELETE_SQL): no row when
+ * the hour counts nothing.  A minute's count past 2^32 - 1 is stored as
+ * that.  Returns 0, or -1 on an SQLite error (the caller names it).
+ */
+static int
+code_minutes_write(sqlite3_stmt *const cm[3], int64_t code_id,
+    int64_t hour)
+{
+	uint8_t counts[CM_BYTES];
+	int64_t k, v;
+	int rc, any = 0;
+
+	memset(counts, 0, sizeof counts);
+	sqlite3_bind_int64(cm[0], 1, code_id);
+	sqlite3_bind_int64(cm[0], 2, hour);
+	while ((rc = sqlite3_step(cm[0])) == SQLITE_ROW) {
+		k = sqlite3_column_int64(cm[0], 0) - hour * CM_MINUTES;
+		v = sqlite3_column_int64(cm[0], 1);
+		v = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : v;
+		counts[k * 4] = (uint8_t)v;
+		counts[k * 4 + 1] = (uint8_t)(v >> 8);
+		counts[k * 4 + 2] = (uint8_t)(v >> 16);
+		counts[k * 4 + 3] = (uint8_t)(v >> 24);
+		any |= v != 0;
+	}
+	sqlite3_reset(cm[0]);
+	if (rc != SQLITE_DONE)
+		return -1;
+
+	sqlite3_bind_int64(cm[any ? 1 : 2], 1, code_id);
+	sqlite3_bind_int64(cm[any ? 1 : 2], 2, hour);
+	if (any)
+		sqlite3_bind_blob(cm[1], 3, counts, sizeof counts,
+		    SQLITE_STATIC);
+	rc = sqlite3_step(cm[any ? 1 : 2]);
+	sqlite3_reset(cm[any ? 1 : 2]);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Fills code_minutes from every (code, hour) that code_minute holds. */
+static int
+code_minutes_fill(struct store *st, char **cause)
+{
+	static const char *const sql[4] = {
+		"SELECT DISTINCT code_id, (minute - (minute % 60 < 0) * 60)"
+		" / 60 FROM code_minute",
+		CM_SELECT_SQL, CM_PUT_SQL, CM_DELETE_SQL,
+	};
+	sqlite3_stmt *s[4] = { NULL, NULL, NULL, NULL };
+	int i, rc = SQLITE_OK;
+
+	for (i = 0; i < 4; i++) {
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s[i], NULL) !=
+		    SQLITE_OK)
+			goto fail;
+	}
+	while ((rc = sqlite3_step(s[0])) == SQLITE_ROW) {
+		if (code_minutes_write(s + 1, sqlite3_column_int64(s[0], 0),
+		    sqlite3_column_int64(s[0], 1)) == -1)
+			goto fail;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < 4; i++)
+		sqlite3_finalize(s[i]);
+	return 0;
+
+fail:
+	db_fail(st, cause, "filling code_minutes");
+	for (i = 0; i < 4; i++)
+		sqlite3_finalize(s[i]);
+	return -1;
+}
+
+/*
+ * Work a migration needs beyond its SQL, by the version it makes; run in
+ * the migration's transaction, after its SQL.
+ */
+static int
+migrate_step(struct store *st, int version, char **cause)
+{
+	switch (version) {
+	case 8:
+		return code_minutes_fill(st, cause);
+	default:
+		return 0;
+	}
+}
+
+/*
  * Applies each migration past the database's version, each in its own
  * transaction with the version bump, so a crash leaves a whole version.
  */
@@ -244,6 +353,7 @@ migrate(struct store *st, char **cause)
 		if (exec_sql(st, "BEGIN IMMEDIATE", cause) == -1)
 			return -1;
 		if (exec_sql(st, schema_migrations[st->version], cause) == -1 ||
+		    migrate_step(st, st->version + 1, cause) == -1 ||
 		    exec_sql(st, bump, cause) == -1) {
 			exec_sql(st, "ROLLBACK", NULL);
 			return -1;
@@ -639,6 +749,21 @@ put_codes(struct store *st, sqlite3_stmt *s, char **cause)
 	return 0;
 }
 
+/* Rewrites the code_minutes rows of the (code, hour) keys in st->hours. */
+static int
+put_code_minutes(struct store *st, char **cause)
+{
+	const struct rollup_slot *r = st->hours.slots;
+	size_t i;
+
+	for (i = 0; i < st->hours.cap; i++) {
+		if (r[i].count != 0 && code_minutes_write(&st->stmt[ST_CM_SELECT],
+		    r[i].key.code_id, r[i].key.minute) == -1)
+			return db_fail(st, cause, "updating code_minutes");
+	}
+	return 0;
+}
+
 /* Upserts one error rollup slot with s, a minute or an hour statement. */
 static int
 put_rollup(sqlite3_stmt *s, const struct rollup_slot *r)
@@ -688,7 +813,9 @@ flush_rollups(struct store *st, char **cause)
 		return -1;
 	if (rollup_gather(st, &st->rollups, GATHER_CODE_HOUR) == -1)
 		goto nomem;
-	return put_codes(st, st->stmt[ST_CODE_HOUR], cause);
+	if (put_codes(st, st->stmt[ST_CODE_HOUR], cause) == -1)
+		return -1;
+	return put_code_minutes(st, cause);
 
 nomem:
 	set_cause(cause, "out of memory summing rollups");
@@ -1428,25 +1555,22 @@ store_groups_free(struct store_group *groups, size_t n)
 }
 
 /*
- * Adds one rollup row (code, minute or hour, count) to the series: to the
- * last point when it falls in the same bucket of the same code, else as a
- * new point.  Rows come ordered by code then time, so a bucket's rows are
- * consecutive.  Points of one code share the first one's string.
+ * Adds count at minute (of the epoch) to the series: to the last point
+ * when it falls in the same bucket of the same code, else as a new point.
+ * Counts come ordered by code then time, so a bucket's are consecutive.
+ * Points of one code share the first one's string.
  */
 static int
-points_add(sqlite3_stmt *s, int64_t unit_min, int64_t step_min,
-    struct store_point **pts, size_t *n, size_t *cap)
+points_add(const char *code, int64_t minute, int64_t count,
+    int64_t step_min, struct store_point **pts, size_t *n, size_t *cap)
 {
 	struct store_point *grown, *last = *n > 0 ? &(*pts)[*n - 1] : NULL;
-	const char *code = (const char *)sqlite3_column_text(s, 0);
-	int64_t bucket = sqlite3_column_int64(s, 1) * unit_min / step_min;
+	int64_t bucket = minute / step_min - (minute % step_min < 0);
 	int64_t bucket_ms = bucket * step_min * 60000;
 
-	if (code == NULL)
-		return -1;
 	if (last != NULL && last->bucket_ms == bucket_ms &&
-	    strcmp(last->code, code) == 0) {
-		last->count += sqlite3_column_int64(s, 2);
+	    (last->code == code || strcmp(last->code, code) == 0)) {
+		last->count += count;
 		return 0;
 	}
 
@@ -1457,13 +1581,55 @@ points_add(sqlite3_stmt *s, int64_t unit_min, int64_t step_min,
 		*pts = grown;
 		last = *n > 0 ? &(*pts)[*n - 1] : NULL;
 	}
-	(*pts)[*n].code = last != NULL && strcmp(last->code, code) == 0 ?
-	    last->code : strdup(code);
+	(*pts)[*n].code = last != NULL && (last->code == code ||
+	    strcmp(last->code, code) == 0) ? last->code : strdup(code);
 	(*pts)[*n].bucket_ms = bucket_ms;
-	(*pts)[*n].count = sqlite3_column_int64(s, 2);
+	(*pts)[*n].count = count;
 	if ((*pts)[*n].code == NULL)
 		return -1;
 	(*n)++;
+	return 0;
+}
+
+/* A row of code_hour: one count for the hour's first minute. */
+static int
+points_add_hour(sqlite3_stmt *s, int64_t step_min,
+    struct store_point **pts, size_t *n, size_t *cap)
+{
+	const char *code = (const char *)sqlite3_column_text(s, 0);
+
+	if (code == NULL)
+		return -1;
+	return points_add(code, sqlite3_column_int64(s, 1) * 60,
+	    sqlite3_column_int64(s, 2), step_min, pts, n, cap);
+}
+
+/* A row of code_minutes: the hour's minutes that fall in [m1, m2). */
+static int
+points_add_minutes(sqlite3_stmt *s, int64_t m1, int64_t m2,
+    int64_t step_min, struct store_point **pts, size_t *n, size_t *cap)
+{
+	const char *code = (const char *)sqlite3_column_text(s, 0);
+	const uint8_t *c = sqlite3_column_blob(s, 2);
+	int64_t first = sqlite3_column_int64(s, 1) * CM_MINUTES, minute;
+	uint32_t v;
+	int k;
+
+	/* The store writes every row CM_BYTES long; anything else is not
+	 * ours to read. */
+	if (code == NULL || c == NULL || sqlite3_column_bytes(s, 2) != CM_BYTES)
+		return -1;
+	for (k = 0; k < CM_MINUTES; k++) {
+		minute = first + k;
+		v = (uint32_t)c[k * 4] | (uint32_t)c[k * 4 + 1] << 8 |
+		    (uint32_t)c[k * 4 + 2] << 16 | (uint32_t)c[k * 4 + 3] << 24;
+		if (v == 0 || minute < m1 || minute >= m2)
+			continue;
+		if (points_add(code, minute, v, step_min, pts, n, cap) == -1)
+			return -1;
+		/* The point holds the code now: later ones compare pointers. */
+		code = (*pts)[*n - 1].code;
+	}
 	return 0;
 }
 
@@ -1474,7 +1640,6 @@ store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
 {
 	int64_t step_min = step_ms / 60000 > 0 ? step_ms / 60000 : 1;
 	int64_t m1 = minute_floor(from_ms), m2 = minute_ceil(to_ms);
-	int64_t unit;
 	char sql[512];
 	sqlite3_stmt *s;
 	size_t cap = 0;
@@ -1483,31 +1648,32 @@ store_timeseries(struct store *st, int64_t from_ms, int64_t to_ms,
 	*points = NULL;
 	*n = 0;
 	/*
-	 * Steps of whole hours on hour boundaries read the hourly table.
-	 * Either table is walked code by code (the strings index gives the
-	 * codes in name order), each code's range in time order, so the rows
-	 * need no sort: buckets are summed as they pass, in points_add().
+	 * Steps of whole hours on hour boundaries read code_hour; any other
+	 * reads code_minutes, an hour of minutes to a row, and keeps the
+	 * minutes in range.  Either is walked code by code (the strings index
+	 * gives the codes in name order), each code's range in time order,
+	 * so the rows need no sort: buckets are summed as they pass.
 	 */
 	hours = step_min % 60 == 0 && m1 % 60 == 0 && m2 % 60 == 0;
-	unit = hours ? 60 : 1;
-	snprintf(sql, sizeof sql, "SELECT c.value, r.%s, r.count"
+	snprintf(sql, sizeof sql, "SELECT c.value, r.hour, %s"
 	    " FROM strings c JOIN %s r ON r.code_id = c.id"
-	    " AND r.%s >= ?1 AND r.%s < ?2 WHERE c.kind = 1%s"
-	    " ORDER BY c.value, r.%s",
-	    hours ? "hour" : "minute", hours ? "code_hour" : "code_minute",
-	    hours ? "hour" : "minute", hours ? "hour" : "minute",
-	    code != NULL ? " AND c.value = ?3" : "",
-	    hours ? "hour" : "minute");
+	    " AND r.hour >= ?1 AND r.hour < ?2 WHERE c.kind = 1%s"
+	    " ORDER BY c.value, r.hour", hours ? "r.count" : "r.counts",
+	    hours ? "code_hour" : "code_minutes",
+	    code != NULL ? " AND c.value = ?3" : "");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, cause, "preparing timeseries query");
-	sqlite3_bind_int64(s, 1, m1 / unit);
-	sqlite3_bind_int64(s, 2, m2 / unit);
+	sqlite3_bind_int64(s, 1, hour_of_minute(m1));
+	sqlite3_bind_int64(s, 2, hour_of_minute(m2 + 59));
 	if (code != NULL)
 		sqlite3_bind_text(s, 3, code, -1, SQLITE_STATIC);
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (points_add(s, unit, step_min, points, n, &cap) == -1) {
-			set_cause(cause, "out of memory building a series");
+		if ((hours ? points_add_hour(s, step_min, points, n, &cap) :
+		    points_add_minutes(s, m1, m2, step_min, points, n, &cap)) ==
+		    -1) {
+			set_cause(cause, "out of memory building a series, or a"
+			    " code_minutes row of the wrong size");
 			goto fail;
 		}
 	}
@@ -1759,6 +1925,55 @@ store_expire(struct store *st, int64_t before_ms, int max,
 	return exec_sql(st, "COMMIT", cause);
 }
 
+/*
+ * After retention cut code_minute: drops each code's code_minutes rows
+ * older than its oldest minute left, and rewrites the hour that minute
+ * is in, which the cut may have split.
+ */
+static int
+trim_code_minutes(struct store *st, char **cause)
+{
+	static const char *const sql[2] = {
+		"SELECT c.id, (SELECT min(minute) FROM code_minute m"
+		" WHERE m.code_id = c.id) FROM strings c WHERE c.kind = 1",
+		"DELETE FROM code_minutes WHERE code_id = ?1 AND hour < ?2",
+	};
+	sqlite3_stmt *s[2] = { NULL, NULL };
+	int64_t code, hour;
+	int i, rc = SQLITE_OK;
+
+	for (i = 0; i < 2; i++) {
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s[i], NULL) !=
+		    SQLITE_OK)
+			goto fail;
+	}
+	while ((rc = sqlite3_step(s[0])) == SQLITE_ROW) {
+		code = sqlite3_column_int64(s[0], 0);
+		/* No minute left: every row of the code goes. */
+		hour = sqlite3_column_type(s[0], 1) == SQLITE_NULL ? INT64_MAX :
+		    hour_of_minute(sqlite3_column_int64(s[0], 1));
+		sqlite3_bind_int64(s[1], 1, code);
+		sqlite3_bind_int64(s[1], 2, hour);
+		rc = sqlite3_step(s[1]);
+		sqlite3_reset(s[1]);
+		if (rc != SQLITE_DONE || (hour != INT64_MAX &&
+		    code_minutes_write(&st->stmt[ST_CM_SELECT], code, hour) ==
+		    -1))
+			goto fail;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < 2; i++)
+		sqlite3_finalize(s[i]);
+	return 0;
+
+fail:
+	db_fail(st, cause, "trimming code_minutes");
+	for (i = 0; i < 2; i++)
+		sqlite3_finalize(s[i]);
+	return -1;
+}
+
 int
 store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
     char **cause)
@@ -1799,7 +2014,7 @@ store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
 			return db_fail(st, cause, "deleting old rollups");
 		*deleted += sqlite3_changes(st->db);
 	}
-	return 0;
+	return trim_code_minutes(st, cause);
 }
 
 int

@@ -69,18 +69,51 @@ textbuf_append(struct textbuf *t, const char *s, size_t n)
 	t->buf[t->len] = '\0';
 }
 
+size_t
+textbuf_digits(char *out, int64_t v)
+{
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324252627282930"
+	    "31323334353637383940414243444546474849505152535455565758596061"
+	    "62636465666768697071727374757677787980818283848586878889909192"
+	    "93949596979899";
+	/* Negated as unsigned, so INT64_MIN has a magnitude too. */
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v, x;
+	size_t n = 1, sign = v < 0, i;
+
+	for (x = u; x >= 10; x /= 10)
+		n++;
+	if (sign)
+		out[0] = '-';
+	/* Written in place from the last digit back, two at a time. */
+	for (i = sign + n; u >= 10; u /= 100) {
+		out[--i] = pairs[u % 100 * 2 + 1];
+		out[--i] = pairs[u % 100 * 2];
+	}
+	if (i > sign)
+		out[--i] = (char)('0' + u);
+	return sign + n;
+}
+
 void
 textbuf_int(struct textbuf *t, int64_t v)
 {
-	char digits[24], *p = digits + sizeof digits;
-	/* Negated as unsigned, so INT64_MIN has a magnitude too. */
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	char digits[TEXTBUF_INT_MAX];
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	textbuf_append(t, p, (size_t)(digits + sizeof digits - p));
+	textbuf_append(t, digits, textbuf_digits(digits, v));
+}
+
+char *
+textbuf_space(struct textbuf *t, size_t n)
+{
+	if (textbuf_reserve(t, n) == -1)
+		return NULL;
+	return t->buf + t->len;
+}
+
+void
+textbuf_used(struct textbuf *t, size_t n)
+{
+	t->len += n;
+	t->buf[t->len] = '\0';
 }

@@ -21,6 +21,7 @@ import select
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import threading
@@ -387,7 +388,23 @@ def assert_consistent(db):
     assert query(db, "SELECT count(*) FROM rid_index x WHERE NOT EXISTS"
                  " (SELECT 1 FROM rid_runs u WHERE u.run = x.h >> 40)"
                  ) == [(0,)]
+    assert code_minutes(db) == dict(
+        ((c, m), n) for c, m, n in query(
+            db, "SELECT code_id, minute, count FROM code_minute"))
     return records
+
+
+def code_minutes(db):
+    """code_minutes unpacked: {(code_id, minute): count} of its nonzero
+    minutes, each row 60 little-endian 32-bit counts of one hour."""
+    out = {}
+    for code, hour, blob in query(db, "SELECT code_id, hour, counts"
+                                  " FROM code_minutes"):
+        assert len(blob) == 240, (code, hour)
+        for k, n in enumerate(struct.unpack("<60I", blob)):
+            if n:
+                out[(code, hour * 60 + k)] = n
+    return out
 
 
 def http_capture(tmp_path, name, seed, count, start_s, duration_s):
@@ -484,13 +501,14 @@ def revert_to_v2(db):
     cannot be rebuilt from the records and the minute rollups: totals
     (003), alert state (004, empty here), the RequestId index's runs (005:
     the index goes back to one key per full hash), the hourly rollups
-    (006) and the per-code ones (007)."""
+    (006), the per-code ones (007) and their minutes by the hour
+    (008)."""
     con = sqlite3.connect(str(db))
     con.executescript("DROP TABLE alerts; DROP TABLE totals;"
                       " DROP TABLE totals_responses; DROP TABLE counters;"
                       " DROP TABLE rid_runs; DROP TABLE rollup_hour;"
                       " DROP TABLE responses_hour; DROP TABLE code_minute;"
-                      " DROP TABLE code_hour;"
+                      " DROP TABLE code_hour; DROP TABLE code_minutes;"
                       " DELETE FROM rid_index; DELETE FROM rid_overflow;")
     rows = con.execute("SELECT id, request_id FROM records"
                        " WHERE request_id != ''").fetchall()

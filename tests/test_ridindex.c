@@ -326,8 +326,8 @@ test_hash_twins_both_stored(void **state)
 
 /*
  * Rewrites the database the way schema version 4 kept it: an index of one
- * row per id, keyed by the id's full 64-bit hash, no runs and no hourly
- * rollups.
+ * row per id, keyed by the id's full 64-bit hash, no runs, no hourly
+ * rollups and no per-code ones.
  */
 static void
 downgrade_to_v4(const char *path)
@@ -341,8 +341,8 @@ downgrade_to_v4(const char *path)
 	assert_int_equal(sqlite3_exec(db, "BEGIN; DELETE FROM rid_index;"
 	    " DELETE FROM rid_overflow; DROP TABLE rid_runs;"
 	    " DROP TABLE rollup_hour; DROP TABLE responses_hour;"
-	    " DROP TABLE code_minute; DROP TABLE code_hour;", NULL, NULL,
-	    NULL), SQLITE_OK);
+	    " DROP TABLE code_minute; DROP TABLE code_hour;"
+	    " DROP TABLE code_minutes;", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, request_id FROM"
 	    " records", -1, &sel, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO rid_index"

@@ -320,8 +320,10 @@ static void
 test_rollup_retention(void **state)
 {
 	struct fixture *f = *state;
-	int64_t deleted, calls = 0, h0 = T0 / 3600000;
+	struct store_point *pts;
+	int64_t deleted, calls = 0, h0 = T0 / 3600000, total;
 	char rid[32], sql[160];
+	size_t n;
 	int k;
 
 	begin(f->st);
@@ -353,6 +355,20 @@ test_rollup_retention(void **state)
 	    " hour >= %lld", (long long)h0 + 2);
 	assert_int_equal(db_int(f, sql), 180);
 	assert_int_equal(db_int(f, "SELECT sum(count) FROM code_hour"), 180);
+
+	/*
+	 * code_minutes follows code_minute: hours 0 and 1 are gone, and hour
+	 * 2, which the cut split, keeps only minutes 150 to 179.
+	 */
+	assert_int_equal(db_int(f, "SELECT count(*) FROM code_minutes"), 3);
+	assert_int_equal(store_timeseries(f->st, T0, T0 + 300 * 60000LL,
+	    60000, NULL, &pts, &n, NULL), 0);
+	assert_int_equal(n, 150);
+	assert_int_equal(pts[0].bucket_ms, T0 + 150 * 60000LL);
+	for (k = 0, total = 0; k < (int)n; k++)
+		total += pts[k].count;
+	assert_int_equal(total, 150);
+	store_points_free(pts, n);
 }
 
 static void
