@@ -47,14 +47,16 @@ def _ingest_targets(res):
 
 def _query_targets(res):
     """The slowest stats query, the slowest one-code series, and the
-    series of every code (200,000 points a week at 60 s), by size."""
+    slower of the all-code week series (200,000 points at 60 s, or the
+    dashboard's 30-minute steps), by size."""
     out = []
     groups = (("stats p50 < 10 ms", lambda k: k.startswith("stats_")),
               ("one-code series p50 < 10 ms",
                lambda k: k.startswith("timeseries_") and
                k.endswith("one_code")),
               ("all-code 7-day series p50 < 10 ms",
-               lambda k: k == "timeseries_7d_60s"))
+               lambda k: k.startswith("timeseries_7d") and
+               not k.endswith("one_code")))
     for size, r in res.get("queries", {}).items():
         for label, pick in groups:
             got = [v["p50_ms"] for k, v in r["queries"].items() if pick(k)]
