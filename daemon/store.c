@@ -298,29 +298,27 @@ code_minutes_fill(struct store *st, char **cause)
 		CM_SELECT_SQL, CM_PUT_SQL, CM_DELETE_SQL,
 	};
 	sqlite3_stmt *s[4] = { NULL, NULL, NULL, NULL };
-	int i, rc = SQLITE_OK;
+	int i, rc = SQLITE_OK, ret = -1;
 
 	for (i = 0; i < 4; i++) {
 		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s[i], NULL) !=
 		    SQLITE_OK)
-			goto fail;
+			goto out;
 	}
 	while ((rc = sqlite3_step(s[0])) == SQLITE_ROW) {
 		if (code_minutes_write(s + 1, sqlite3_column_int64(s[0], 0),
 		    sqlite3_column_int64(s[0], 1)) == -1)
-			goto fail;
+			goto out;
 	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	for (i = 0; i < 4; i++)
-		sqlite3_finalize(s[i]);
-	return 0;
+	if (rc == SQLITE_DONE)
+		ret = 0;
 
-fail:
-	db_fail(st, cause, "filling code_minutes");
+out:
+	if (ret == -1)
+		db_fail(st, cause, "filling code_minutes");
 	for (i = 0; i < 4; i++)
 		sqlite3_finalize(s[i]);
-	return -1;
+	return ret;
 }
 
 /*
@@ -1948,12 +1946,12 @@ trim_code_minutes(struct store *st, char **cause)
 	};
 	sqlite3_stmt *s[2] = { NULL, NULL };
 	int64_t code, hour;
-	int i, rc = SQLITE_OK;
+	int i, rc = SQLITE_OK, ret = -1;
 
 	for (i = 0; i < 2; i++) {
 		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s[i], NULL) !=
 		    SQLITE_OK)
-			goto fail;
+			goto out;
 	}
 	while ((rc = sqlite3_step(s[0])) == SQLITE_ROW) {
 		code = sqlite3_column_int64(s[0], 0);
@@ -1967,19 +1965,17 @@ trim_code_minutes(struct store *st, char **cause)
 		if (rc != SQLITE_DONE || (hour != INT64_MAX &&
 		    code_minutes_write(&st->stmt[ST_CM_SELECT], code, hour) ==
 		    -1))
-			goto fail;
+			goto out;
 	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	for (i = 0; i < 2; i++)
-		sqlite3_finalize(s[i]);
-	return 0;
+	if (rc == SQLITE_DONE)
+		ret = 0;
 
-fail:
-	db_fail(st, cause, "trimming code_minutes");
+out:
+	if (ret == -1)
+		db_fail(st, cause, "trimming code_minutes");
 	for (i = 0; i < 2; i++)
 		sqlite3_finalize(s[i]);
-	return -1;
+	return ret;
 }
 
 int
