@@ -1978,8 +1978,8 @@ out:
 	return ret;
 }
 
-int
-store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
+static int
+expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
     char **cause)
 {
 	/*
@@ -2019,6 +2019,26 @@ store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
 		*deleted += sqlite3_changes(st->db);
 	}
 	return trim_code_minutes(st, cause);
+}
+
+/*
+ * One transaction, taken up front: the trim reads before it writes, and
+ * a read snapshot that another writer has moved past cannot become a
+ * write (SQLITE_BUSY at once, whatever the busy timeout).
+ */
+int
+store_expire_rollups(struct store *st, int64_t before_ms, int64_t *deleted,
+    char **cause)
+{
+	*deleted = 0;
+	if (exec_sql(st, "BEGIN IMMEDIATE", cause) == -1)
+		return -1;
+	if (expire_rollups(st, before_ms, deleted, cause) == -1) {
+		exec_sql(st, "ROLLBACK", NULL);
+		*deleted = 0;
+		return -1;
+	}
+	return exec_sql(st, "COMMIT", cause);
 }
 
 int
