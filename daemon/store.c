@@ -101,6 +101,9 @@ struct pending_row {
 	" (code_id, hour, counts) VALUES (?1, ?2, ?3)"
 #define CM_DELETE_SQL	"DELETE FROM code_minutes WHERE code_id = ?1" \
 	" AND hour = ?2"
+/* code_minutes_write() takes the writer's three as &stmt[ST_CM_SELECT]. */
+_Static_assert(ST_CM_PUT == ST_CM_SELECT + 1 &&
+    ST_CM_DELETE == ST_CM_SELECT + 2, "ST_CM_* must stay in a row");
 
 /* The columns of a store_row, in fill_row()'s order, and their joins. */
 #define ROW_SELECT "SELECT r.id, r.time_ms, r.status, r.body_status," \
